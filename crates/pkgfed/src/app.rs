@@ -1,0 +1,128 @@
+//! The wired application: configuration, store, keys, fetcher, events and the
+//! activity handlers, shared by every request.
+
+use std::sync::Arc;
+
+use pkgfed_protocol::fetch::{Fetcher, RequestSigner};
+use pkgfed_protocol::keys::RsaPrivateKey;
+use pkgfed_protocol::signatures;
+
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::events::{EventPublisher, InProcessEvents};
+use crate::federation::urls::Urls;
+use crate::pipeline::handlers::HandlerRegistry;
+use crate::store::{self, SharedStore};
+
+/// Name of the instance actor's key in the store.
+const INSTANCE_KEY: &str = "instance-actor";
+
+/// Everything a request needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+/// The shared parts.
+pub struct Inner {
+    /// Validated settings.
+    pub settings: Settings,
+    /// URL builder on the public base URL.
+    pub urls: Urls,
+    /// The store.
+    pub store: SharedStore,
+    /// SSRF-safe outbound HTTP.
+    pub fetcher: Fetcher,
+    /// Signs outbound GETs as the instance actor.
+    pub instance_signer: ActorSigner,
+    /// SPKI PEM of the instance actor's key.
+    pub instance_public_pem: String,
+    /// Where events go.
+    pub events: Arc<dyn EventPublisher>,
+    /// The in-process event bus (also behind `events`), for subscribers.
+    pub bus: Arc<InProcessEvents>,
+    /// Side effects per activity type.
+    pub handlers: HandlerRegistry,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl AppState {
+    /// Opens the store (creating and migrating it), loads or generates the instance
+    /// key, and wires the rest.
+    pub async fn build(settings: Settings) -> Result<Self> {
+        let store = store::open(&settings.database_url).await?;
+        let instance_key = load_or_create_instance_key(&store).await?;
+        let fetcher = Fetcher::new(settings.fetch.clone())
+            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
+        let urls = Urls::new(&settings.base_url);
+        let bus = Arc::new(InProcessEvents::new(1024));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                instance_public_pem: instance_key.public_key_pem(),
+                instance_signer: ActorSigner {
+                    key: Arc::new(instance_key),
+                    key_id: urls.instance_key_id(),
+                },
+                urls,
+                store,
+                fetcher,
+                events: bus.clone(),
+                bus,
+                handlers: HandlerRegistry::standard(),
+                settings,
+            }),
+        })
+    }
+}
+
+async fn load_or_create_instance_key(store: &SharedStore) -> Result<RsaPrivateKey> {
+    let pem = match store.instance_key(INSTANCE_KEY).await? {
+        Some(pem) => pem,
+        None => {
+            let key = generate_key().await?;
+            tracing::info!("generated the instance actor's RSA-2048 key");
+            store
+                .put_instance_key(INSTANCE_KEY, &key.to_pkcs8_pem())
+                .await?
+        }
+    };
+    RsaPrivateKey::from_pkcs8_pem(&pem)
+        .map_err(|e| Error::Internal(format!("stored instance key is unusable: {e}")))
+}
+
+/// Generates an RSA-2048 key off the async threads (it takes tens of milliseconds).
+pub async fn generate_key() -> Result<RsaPrivateKey> {
+    tokio::task::spawn_blocking(RsaPrivateKey::generate)
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(|e| Error::Internal(format!("key generation failed: {e}")))
+}
+
+/// Signs requests with one actor's key (draft-cavage `rsa-sha256`, as Mastodon
+/// expects on every outbound GET and POST).
+#[derive(Clone)]
+pub struct ActorSigner {
+    /// The private key.
+    pub key: Arc<RsaPrivateKey>,
+    /// Its key id.
+    pub key_id: String,
+}
+
+impl RequestSigner for ActorSigner {
+    fn sign(
+        &self,
+        method: &http::Method,
+        url: &url::Url,
+        headers: &mut http::HeaderMap,
+        body: Option<&[u8]>,
+    ) -> std::result::Result<(), pkgfed_protocol::Error> {
+        signatures::sign_cavage(method, url, headers, body, &self.key_id, &self.key)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,103 @@
+//! `pkgfed packages add|list|show|remove` on the local database.
+
+use anyhow::bail;
+
+use super::PackagesCommand;
+use crate::config::Config;
+use crate::federation::urls::Urls;
+use crate::packages;
+use crate::store::{self, Package, PackageMeta};
+
+/// Runs a packages subcommand.
+pub async fn run(config: Config, cmd: PackagesCommand) -> anyhow::Result<()> {
+    let mut ecosystems = config.packages.ecosystems.clone();
+    ecosystems.sort();
+    ecosystems.dedup();
+    if ecosystems.is_empty() {
+        bail!("packages.ecosystems: enable at least one ecosystem (cargo, npm, pypi)");
+    }
+    // The base URL is optional here: with it, actor URLs and handles are printed.
+    let urls = config.validate().ok().map(|s| Urls::new(&s.base_url));
+    let store = store::open(&config.storage.database_url).await?;
+    match cmd {
+        PackagesCommand::Add {
+            purl,
+            name,
+            description,
+            homepage,
+            repository,
+            license,
+        } => {
+            for (flag, value) in [("--homepage", &homepage), ("--repository", &repository)] {
+                if let Some(v) = value
+                    && !(v.starts_with("https://") || v.starts_with("http://"))
+                {
+                    bail!("{flag} must be an http(s) URL, got `{v}`");
+                }
+            }
+            let meta = PackageMeta {
+                display_name: name,
+                description,
+                homepage,
+                repository,
+                license,
+            };
+            let p = packages::add(&store, &ecosystems, &purl, meta).await?;
+            println!("added {}", p.purl);
+            print_package(&p, urls.as_ref());
+        }
+        PackagesCommand::List => {
+            let mut after = None;
+            let mut n = 0;
+            loop {
+                let page = store.list_packages(after, 500).await?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.id);
+                for p in &page {
+                    n += 1;
+                    println!("{}\t{}", p.handle, p.purl);
+                }
+            }
+            eprintln!("{n} package(s)");
+        }
+        PackagesCommand::Show { package } => {
+            let Some(p) = packages::find(&store, &ecosystems, &package).await? else {
+                bail!("no package `{package}`: list them with `pkgfed packages list`");
+            };
+            print_package(&p, urls.as_ref());
+            println!("followers:   {}", store.count_followers(p.id).await?);
+        }
+        PackagesCommand::Remove { package } => {
+            let Some(p) = packages::find(&store, &ecosystems, &package).await? else {
+                bail!("no package `{package}`: list them with `pkgfed packages list`");
+            };
+            store.remove_package(p.id).await?;
+            println!("removed {} ({})", p.purl, p.handle);
+        }
+    }
+    Ok(())
+}
+
+fn print_package(p: &Package, urls: Option<&Urls>) {
+    println!("purl:        {}", p.purl);
+    println!("ecosystem:   {}", p.ecosystem);
+    println!("name:        {}", p.name);
+    match urls {
+        Some(u) => {
+            println!("handle:      @{}@{}", p.handle, u.host());
+            println!("actor:       {}", u.actor(&p.handle));
+        }
+        None => println!("handle:      {}", p.handle),
+    }
+    for (label, v) in [
+        ("display:    ", &p.meta.display_name),
+        ("description:", &p.meta.description),
+        ("homepage:   ", &p.meta.homepage),
+        ("repository: ", &p.meta.repository),
+        ("license:    ", &p.meta.license),
+    ] {
+        if let Some(v) = v {
+            println!("{label} {v}");
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! Configuration: a TOML file, `PKGFED_*` environment overrides, validation.
+//!
+//! Every key has a built-in default (see [`Config::default`]) except the public base
+//! URL, which must be set (or chosen by `pkgfed serve --dev` for a local test
+//! instance). Each key `section.key` can be overridden by the environment variable
+//! `PKGFED_SECTION_KEY`; arrays are comma-separated. `docs/configuration.md` documents
+//! every key.
+
+mod env;
+mod redact;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use pkgfed_registries::Ecosystem;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+pub use env::apply_env_overrides;
+pub use redact::redacted_toml;
+
+/// Why a configuration could not be used. Each message names the key to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The configuration file could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// The file that was asked for.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML did not parse or had unknown keys or wrong types.
+    #[error("invalid configuration{}: {message}", origin.as_ref().map(|p| format!(" in {}", p.display())).unwrap_or_default())]
+    Parse {
+        /// The file, when the error came from one.
+        origin: Option<PathBuf>,
+        /// What was wrong, as the TOML parser said it.
+        message: String,
+    },
+    /// A `PKGFED_*` environment variable could not be applied.
+    #[error("environment variable {var}: {message}")]
+    Env {
+        /// The variable's name.
+        var: String,
+        /// What was wrong with it.
+        message: String,
+    },
+    /// A key has a value that cannot work.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The `section.key` to fix.
+        key: &'static str,
+        /// What is wrong and what to set instead.
+        message: String,
+    },
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The HTTP server and the public address pkgfed is known by.
+    pub server: ServerConfig,
+    /// Where state is stored.
+    pub storage: StorageConfig,
+    /// Federation behaviour: signatures, fetching, blocklist.
+    pub federation: FederationConfig,
+    /// Which package ecosystems are served.
+    pub packages: PackagesConfig,
+}
+
+/// `[server]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Socket address to listen on.
+    pub listen: String,
+    /// Public base URL (scheme, host, optional port); every URL pkgfed emits uses it.
+    pub base_url: String,
+    /// Accept a plain `http` base URL. For local testing only.
+    pub allow_http: bool,
+    /// How long in-flight requests may take to finish after SIGINT/SIGTERM.
+    pub shutdown_grace_seconds: u64,
+}
+
+/// `[storage]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Database location: `sqlite://path/to/file.db` (created if missing).
+    pub database_url: String,
+}
+
+/// `[federation]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationConfig {
+    /// `Application` or `Service`: the ActivityStreams type of package actors.
+    pub actor_type: String,
+    /// Largest accepted inbox body in bytes (larger gets 413).
+    pub max_body_bytes: usize,
+    /// How far `Date`/`created` of a signature may be from now, in seconds.
+    pub signature_max_skew_seconds: u64,
+    /// How long a fetched remote actor (and its key) is trusted before refetching.
+    pub actor_cache_ttl_seconds: u64,
+    /// Connect timeout of outbound requests, in seconds.
+    pub connect_timeout_seconds: u64,
+    /// Total timeout of outbound requests, in seconds.
+    pub request_timeout_seconds: u64,
+    /// Largest remote document pkgfed reads, in bytes.
+    pub max_fetch_bytes: usize,
+    /// Domains whose activities are refused with 403 (subdomains included).
+    pub blocked_domains: Vec<String>,
+    /// DANGER, local testing only: let outbound requests reach loopback and private
+    /// addresses. Leaves pkgfed open to server-side request forgery.
+    pub allow_private_addresses: bool,
+}
+
+/// `[packages]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PackagesConfig {
+    /// Ecosystems served. With exactly one, handles are the bare package names.
+    pub ecosystems: Vec<Ecosystem>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            base_url: String::new(),
+            allow_http: false,
+            shutdown_grace_seconds: 10,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://pkgfed.db".into(),
+        }
+    }
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        Self {
+            actor_type: "Application".into(),
+            max_body_bytes: 256 * 1024,
+            signature_max_skew_seconds: 3600,
+            actor_cache_ttl_seconds: 24 * 3600,
+            connect_timeout_seconds: 5,
+            request_timeout_seconds: 15,
+            max_fetch_bytes: 1024 * 1024,
+            blocked_domains: Vec::new(),
+            allow_private_addresses: false,
+        }
+    }
+}
+
+impl Default for PackagesConfig {
+    fn default() -> Self {
+        Self {
+            ecosystems: Ecosystem::ALL.to_vec(),
+        }
+    }
+}
+
+/// A validated configuration with parsed values, ready to wire the application.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The configuration it was made from (for printing).
+    pub raw: Config,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// Public base URL without a trailing slash in its path.
+    pub base_url: Url,
+    /// `Application` or `Service`.
+    pub actor_type: &'static str,
+    /// Database URL.
+    pub database_url: String,
+    /// Graceful shutdown bound.
+    pub shutdown_grace: Duration,
+    /// Inbox body limit.
+    pub max_body_bytes: usize,
+    /// Signature clock skew bound.
+    pub signature_max_skew: Duration,
+    /// Remote actor cache TTL.
+    pub actor_cache_ttl: Duration,
+    /// Blocked domains, lowercased.
+    pub blocked_domains: Vec<String>,
+    /// Enabled ecosystems.
+    pub ecosystems: Vec<Ecosystem>,
+    /// Fetcher settings.
+    pub fetch: pkgfed_protocol::fetch::FetchConfig,
+}
+
+impl Config {
+    /// Reads `path` (TOML). A missing file is an error: callers pass a path only when
+    /// the user named one.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text, Some(path))
+    }
+
+    /// Parses TOML text.
+    pub fn from_toml(text: &str, origin: Option<&Path>) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            origin: origin.map(Path::to_owned),
+            message: e.to_string(),
+        })
+    }
+
+    /// Settings for a throwaway local instance (`pkgfed serve --dev`): plain http on
+    /// the listen address, private addresses allowed so local peers can federate.
+    pub fn apply_dev_profile(&mut self) {
+        if self.server.base_url.is_empty() {
+            self.server.base_url = format!("http://{}", self.server.listen);
+        }
+        self.server.allow_http = true;
+        self.federation.allow_private_addresses = true;
+    }
+
+    /// Checks every value and derives [`Settings`].
+    pub fn validate(&self) -> Result<Settings, ConfigError> {
+        let listen: SocketAddr = self
+            .server
+            .listen
+            .parse()
+            .map_err(|e| ConfigError::Invalid {
+                key: "server.listen",
+                message: format!(
+                    "`{}` is not a socket address like 127.0.0.1:8080 ({e})",
+                    self.server.listen
+                ),
+            })?;
+        let base_url = validate_base_url(&self.server.base_url, self.server.allow_http)?;
+        let actor_type = match self.federation.actor_type.as_str() {
+            "Application" => "Application",
+            "Service" => "Service",
+            other => {
+                return Err(ConfigError::Invalid {
+                    key: "federation.actor_type",
+                    message: format!("`{other}` is not supported: use Application or Service"),
+                });
+            }
+        };
+        if !self.storage.database_url.starts_with("sqlite:") {
+            return Err(ConfigError::Invalid {
+                key: "storage.database_url",
+                message:
+                    "only sqlite:// URLs are supported by this build (e.g. sqlite://pkgfed.db)"
+                        .into(),
+            });
+        }
+        if self.packages.ecosystems.is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "packages.ecosystems",
+                message: "enable at least one ecosystem (cargo, npm, pypi)".into(),
+            });
+        }
+        let positive = |key: &'static str, v: u64| {
+            if v == 0 {
+                Err(ConfigError::Invalid {
+                    key,
+                    message: "must be greater than 0".into(),
+                })
+            } else {
+                Ok(Duration::from_secs(v))
+            }
+        };
+        let f = &self.federation;
+        if f.max_body_bytes < 1024 {
+            return Err(ConfigError::Invalid {
+                key: "federation.max_body_bytes",
+                message: "must be at least 1024 bytes; activities are rarely under 1 KiB".into(),
+            });
+        }
+        let mut ecosystems = self.packages.ecosystems.clone();
+        ecosystems.sort();
+        ecosystems.dedup();
+        let blocked_domains = f
+            .blocked_domains
+            .iter()
+            .map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect();
+        Ok(Settings {
+            raw: self.clone(),
+            listen,
+            base_url,
+            actor_type,
+            database_url: self.storage.database_url.clone(),
+            shutdown_grace: positive(
+                "server.shutdown_grace_seconds",
+                self.server.shutdown_grace_seconds,
+            )?,
+            max_body_bytes: f.max_body_bytes,
+            signature_max_skew: positive(
+                "federation.signature_max_skew_seconds",
+                f.signature_max_skew_seconds,
+            )?,
+            actor_cache_ttl: positive(
+                "federation.actor_cache_ttl_seconds",
+                f.actor_cache_ttl_seconds,
+            )?,
+            blocked_domains,
+            ecosystems,
+            fetch: pkgfed_protocol::fetch::FetchConfig {
+                allow_private_addresses: f.allow_private_addresses,
+                connect_timeout: positive(
+                    "federation.connect_timeout_seconds",
+                    f.connect_timeout_seconds,
+                )?,
+                timeout: positive(
+                    "federation.request_timeout_seconds",
+                    f.request_timeout_seconds,
+                )?,
+                max_body_bytes: f.max_fetch_bytes,
+                max_redirects: 3,
+                user_agent: format!(
+                    "pkgfed/{} (+{})",
+                    env!("CARGO_PKG_VERSION"),
+                    base_url_str(&self.server.base_url)
+                ),
+            },
+        })
+    }
+}
+
+fn base_url_str(s: &str) -> &str {
+    s.trim_end_matches('/')
+}
+
+fn validate_base_url(raw: &str, allow_http: bool) -> Result<Url, ConfigError> {
+    const KEY: &str = "server.base_url";
+    if raw.is_empty() {
+        return Err(ConfigError::Invalid {
+            key: KEY,
+            message: "is not set: set it to the public URL pkgfed is reached at (e.g. https://pkgs.example.org) \
+                      in the config file or PKGFED_SERVER_BASE_URL, or run `pkgfed serve --dev` for a local test instance"
+                .into(),
+        });
+    }
+    let url = Url::parse(raw).map_err(|e| ConfigError::Invalid {
+        key: KEY,
+        message: format!("`{raw}` is not a URL ({e})"),
+    })?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_http => {}
+        "http" => {
+            return Err(ConfigError::Invalid {
+                key: KEY,
+                message: "plain http is refused because fediverse servers expect https; for local testing set \
+                          server.allow_http = true (PKGFED_SERVER_ALLOW_HTTP=true)"
+                    .into(),
+            });
+        }
+        other => {
+            return Err(ConfigError::Invalid {
+                key: KEY,
+                message: format!("scheme `{other}` is not supported: use https"),
+            });
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(ConfigError::Invalid {
+            key: KEY,
+            message: "has no host".into(),
+        });
+    }
+    if url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+    {
+        return Err(ConfigError::Invalid {
+            key: KEY,
+            message: "must be scheme, host and optional port only (no path, query, fragment or credentials)".into(),
+        });
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn with_base(url: &str, allow_http: bool) -> Config {
+        let mut c = Config::default();
+        c.server.base_url = url.into();
+        c.server.allow_http = allow_http;
+        c
+    }
+
+    #[test]
+    fn missing_base_url_names_the_key() {
+        let err = Config::default().validate().unwrap_err().to_string();
+        assert!(err.contains("server.base_url"), "{err}");
+        assert!(err.contains("PKGFED_SERVER_BASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn http_needs_explicit_setting() {
+        let err = with_base("http://pkgs.example.org", false)
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("allow_http"), "{err}");
+        let ok = with_base("http://127.0.0.1:8080", true).validate().unwrap();
+        assert_eq!(ok.base_url.as_str(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn base_url_with_path_is_refused() {
+        let err = with_base("https://pkgs.example.org/sub", false)
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("scheme, host and optional port"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let err = Config::from_toml("[server]\nlisten_addr = \"x\"\n", None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listen_addr"), "{err}");
+    }
+
+    #[test]
+    fn actor_type_is_checked() {
+        let mut c = with_base("https://pkgs.example.org", false);
+        c.federation.actor_type = "Person".into();
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("federation.actor_type"), "{err}");
+        c.federation.actor_type = "Service".into();
+        assert_eq!(c.validate().unwrap().actor_type, "Service");
+    }
+
+    #[test]
+    fn dev_profile_allows_http_and_private_addresses() {
+        let mut c = Config::default();
+        c.apply_dev_profile();
+        let s = c.validate().unwrap();
+        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:8080/");
+        assert!(s.fetch.allow_private_addresses);
+    }
+}

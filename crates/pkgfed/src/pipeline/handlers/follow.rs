@@ -1,0 +1,49 @@
+//! `Follow` of a package actor: record the follower and answer with `Accept`.
+
+use async_trait::async_trait;
+use pkgfed_protocol::activitystreams::id_of;
+
+use super::{ActivityHandler, Context};
+use crate::app::AppState;
+use crate::delivery::accept;
+use crate::error::Result;
+use crate::events::Event;
+use crate::packages;
+use crate::store::NewFollower;
+
+/// Handles `Follow`.
+pub struct FollowHandler;
+
+#[async_trait]
+impl ActivityHandler for FollowHandler {
+    async fn on_inbound(&self, state: &AppState, ctx: &Context<'_>) -> Result<()> {
+        let Some(target) = id_of(&ctx.activity.object) else {
+            return Ok(());
+        };
+        let Some(handle) = state.urls.handle_of_actor(target) else {
+            tracing::debug!(%target, "Follow of something that is not a package actor; stored only");
+            return Ok(());
+        };
+        let Some(package) =
+            packages::find_by_handle(&state.store, &state.settings.ecosystems, &handle).await?
+        else {
+            tracing::debug!(%target, "Follow of an unknown package; stored only");
+            return Ok(());
+        };
+        let follower = NewFollower {
+            actor_id: ctx.signer.actor_id.clone(),
+            inbox: ctx.signer.inbox.clone(),
+            shared_inbox: ctx.signer.shared_inbox.clone(),
+            follow_id: ctx.activity.id.to_string(),
+        };
+        let new = state.store.add_follower(package.id, &follower).await?;
+        let actor = state.urls.actor(&package.handle);
+        tracing::info!(package = %actor, follower = %follower.actor_id, new, "follow accepted");
+        state.events.publish(Event::FollowAccepted {
+            package: actor,
+            follower: follower.actor_id.clone(),
+        });
+        accept::send(state, &package, ctx.json, &follower.inbox);
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! The inbound pipeline: a signed POST to an inbox becomes a stored activity and its
+//! side effects.
+//!
+//! ```text
+//! parse → resolve signer → verify signature → validate → addressing → persist
+//!       → side effects (type handlers) → emit event → 202
+//! ```
+//! Each step is a small function in its own module with its own tests. Any step can
+//! stop the request with an [`Error`](crate::error::Error) whose HTTP status is
+//! decided in `web::error`; nothing is stored before the signature verified and the
+//! activity validated.
+
+pub mod addressing;
+pub mod blocklist;
+pub mod handlers;
+pub mod parse;
+pub mod signer;
+pub mod validate;
+pub mod verify;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+
+use crate::app::AppState;
+use crate::error::Result;
+use crate::events::Event;
+use crate::store::InboundRecord;
+
+/// An inbox POST as received.
+#[derive(Clone, Debug)]
+pub struct InboundRequest {
+    /// The request method.
+    pub method: Method,
+    /// Path and query, as on the request line.
+    pub path_and_query: String,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// The body (already bounded by the size limit).
+    pub body: Bytes,
+    /// The package handle when posted to a per-actor inbox; None for `/inbox`.
+    pub inbox_of: Option<String>,
+}
+
+/// What the pipeline did with an accepted request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored and acted on.
+    Processed,
+    /// Seen before: nothing changed.
+    Duplicate,
+}
+
+/// Runs the whole pipeline for one request.
+pub async fn run(state: &AppState, req: InboundRequest) -> Result<Outcome> {
+    let json = parse::parse(&req.headers, &req.body)?;
+    let signature = verify::parse_signature(state, &req)?;
+    blocklist::check_url(&state.settings.blocked_domains, &signature.key_id)?;
+    let signer = verify::verify(state, &signature, &json).await?;
+    let activity = validate::validate(&json, &signer)?;
+    blocklist::check_url(&state.settings.blocked_domains, activity.actor.as_str())?;
+    let recipients = addressing::local_recipients(&state.urls, &activity, req.inbox_of.as_deref());
+
+    let record = InboundRecord {
+        activity_id: activity.id.to_string(),
+        kind: activity.kind.clone(),
+        actor: activity.actor.to_string(),
+        object_id: pkgfed_protocol::activitystreams::id_of(&activity.object).map(str::to_owned),
+        recipients: recipients.clone(),
+        raw: String::from_utf8_lossy(&req.body).into_owned(),
+    };
+    if !state.store.record_inbound(&record).await? {
+        tracing::debug!(id = %record.activity_id, "duplicate activity");
+        return Ok(Outcome::Duplicate);
+    }
+    signer::remember(state, &signer).await?;
+
+    let ctx = handlers::Context {
+        activity: &activity,
+        json: &json,
+        signer: &signer,
+        recipients: &recipients,
+    };
+    state.handlers.dispatch(state, &ctx).await?;
+    state.events.publish(Event::ActivityReceived {
+        activity_id: record.activity_id,
+        kind: record.kind,
+        actor: record.actor,
+    });
+    Ok(Outcome::Processed)
+}

@@ -1,0 +1,92 @@
+//! Step 1: the body is an ActivityStreams JSON object of acceptable size and type.
+//!
+//! The size limit itself is enforced while the body is read (the web layer reads at
+//! most the limit and answers 413 via [`too_large`]); here the content type and the
+//! JSON are checked.
+
+use http::HeaderMap;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// The 413 error for a body over `limit` bytes.
+pub fn too_large(limit: usize) -> Error {
+    Error::PayloadTooLarge(limit)
+}
+
+/// Whether a `Content-Type` is one pkgfed accepts for activities:
+/// `application/activity+json`, `application/ld+json` (any profile) or, as some
+/// servers send, `application/json`.
+pub fn is_activity_content_type(value: &str) -> bool {
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    matches!(
+        essence.as_str(),
+        "application/activity+json" | "application/ld+json" | "application/json"
+    )
+}
+
+/// Checks the content type and parses the body as a JSON object.
+pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Value> {
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !is_activity_content_type(content_type) {
+        return Err(Error::UnsupportedMediaType(format!(
+            "content type `{content_type}` is not accepted: send application/activity+json"
+        )));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| Error::BadRequest(format!("body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(Error::BadRequest(
+            "body must be a JSON object (an activity)".into(),
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn headers(ct: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::CONTENT_TYPE, ct.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn accepts_activity_types_and_refuses_others() {
+        let body = br#"{"type":"Follow"}"#;
+        assert!(parse(&headers("application/activity+json"), body).is_ok());
+        assert!(
+            parse(
+                &headers(r#"application/ld+json; profile="https://www.w3.org/ns/activitystreams""#),
+                body
+            )
+            .is_ok()
+        );
+        assert!(matches!(
+            parse(&headers("text/plain"), body),
+            Err(Error::UnsupportedMediaType(_))
+        ));
+        assert!(matches!(
+            parse(&HeaderMap::new(), body),
+            Err(Error::UnsupportedMediaType(_))
+        ));
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        let h = headers("application/activity+json");
+        assert!(matches!(parse(&h, b"{nope"), Err(Error::BadRequest(_))));
+        assert!(matches!(parse(&h, b"[1,2]"), Err(Error::BadRequest(_))));
+    }
+}

@@ -1,0 +1,127 @@
+//! Storage behind one interface whose callers do not know the backend.
+//!
+//! [`Store`] is what the rest of pkgfed talks to; [`sqlite::SqliteStore`] implements
+//! it on a SQLite file in WAL mode. A PostgreSQL backend implements the same trait
+//! with its own migrations; callers do not change. Migrations are versioned SQL files
+//! under `migrations/<backend>/` applied on open (see [`migrate`]).
+
+pub mod migrate;
+pub mod model;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+pub use model::*;
+use pkgfed_registries::Ecosystem;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique record already exists.
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// The database could not be opened or migrated.
+    #[error("cannot open database {url}: {message}")]
+    Open {
+        /// The database URL (credentials redacted).
+        url: String,
+        /// What failed.
+        message: String,
+    },
+    /// The backend failed.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+/// Result alias for store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The shared store handle.
+pub type SharedStore = Arc<dyn Store>;
+
+/// Everything pkgfed persists.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The instance's private key with this name, if generated.
+    async fn instance_key(&self, name: &str) -> StoreResult<Option<String>>;
+    /// Stores `pem` as the instance key `name` unless one exists; returns the stored key
+    /// (so two processes racing on first start agree on one key).
+    async fn put_instance_key(&self, name: &str, pem: &str) -> StoreResult<String>;
+
+    /// Adds a package actor. [`StoreError::Conflict`] if it exists.
+    async fn add_package(&self, new: &NewPackage) -> StoreResult<Package>;
+    /// The package with this handle (case-insensitive).
+    async fn package_by_handle(&self, handle: &str) -> StoreResult<Option<Package>>;
+    /// The package with this ecosystem and normalised name.
+    async fn package_by_key(
+        &self,
+        ecosystem: Ecosystem,
+        name_key: &str,
+    ) -> StoreResult<Option<Package>>;
+    /// Packages ordered by id, after the cursor.
+    async fn list_packages(&self, after: Option<i64>, limit: u32) -> StoreResult<Vec<Package>>;
+    /// Removes a package with its followers and outbox; false if it did not exist.
+    async fn remove_package(&self, id: i64) -> StoreResult<bool>;
+
+    /// Records a follower; returns true when new, false when it was already there
+    /// (its inbox and follow id are refreshed).
+    async fn add_follower(&self, package_id: i64, follower: &NewFollower) -> StoreResult<bool>;
+    /// Removes one follow relationship; false if there was none.
+    async fn remove_follower(&self, package_id: i64, actor_id: &str) -> StoreResult<bool>;
+    /// Removes the follow created by `follow_id` of `actor_id`; returns how many.
+    async fn remove_follow_by_id(&self, actor_id: &str, follow_id: &str) -> StoreResult<u64>;
+    /// Removes an actor from every package it follows and forgets its keys; returns
+    /// how many follows were removed.
+    async fn remove_actor(&self, actor_id: &str) -> StoreResult<u64>;
+    /// A page of a package's followers ordered by id, after the cursor.
+    async fn followers_page(
+        &self,
+        package_id: i64,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Follower>>;
+    /// How many follow a package.
+    async fn count_followers(&self, package_id: i64) -> StoreResult<u64>;
+
+    /// Persists a verified inbound activity; false if its id was seen before (dedup).
+    async fn record_inbound(&self, record: &InboundRecord) -> StoreResult<bool>;
+
+    /// A cached remote key.
+    async fn cached_key(&self, key_id: &str) -> StoreResult<Option<CachedKey>>;
+    /// Caches (or refreshes) a remote key.
+    async fn put_cached_key(&self, key: &CachedKey) -> StoreResult<()>;
+
+    /// A page of a package's outbox, newest first, before the cursor.
+    async fn outbox_page(
+        &self,
+        package_id: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxItem>>;
+    /// How many activities a package's outbox holds.
+    async fn count_outbox(&self, package_id: i64) -> StoreResult<u64>;
+
+    /// Row counts of the federation tables.
+    async fn counts(&self) -> StoreResult<Counts>;
+}
+
+/// Opens the store named by `database_url`, creating and migrating it as needed.
+pub async fn open(database_url: &str) -> StoreResult<SharedStore> {
+    if database_url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::open(database_url).await?))
+    } else {
+        Err(StoreError::Open {
+            url: database_url.to_owned(),
+            message: "unsupported database URL: use sqlite://path/to/file.db".into(),
+        })
+    }
+}
+
+/// The current time in Unix seconds.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}

@@ -1,0 +1,103 @@
+//! HTTP: the router and the server loop. Handler modules mirror URL paths:
+//!
+//! | path | module |
+//! |---|---|
+//! | `/.well-known/webfinger`, `/.well-known/nodeinfo`, `/.well-known/host-meta`, `/nodeinfo/2.1` | [`well_known`] |
+//! | `/actor` | [`instance`] |
+//! | `/packages/{handle}` and its `outbox`, `followers`, `following` | [`packages`] |
+//! | `/inbox`, `/packages/{handle}/inbox` | [`inbox`] |
+
+pub mod error;
+pub mod inbox;
+pub mod instance;
+pub mod negotiate;
+pub mod packages;
+pub mod well_known;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+use crate::app::AppState;
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/.well-known/webfinger", get(well_known::webfinger))
+        .route("/.well-known/nodeinfo", get(well_known::nodeinfo_discovery))
+        .route("/.well-known/host-meta", get(well_known::host_meta))
+        .route("/nodeinfo/2.1", get(well_known::nodeinfo))
+        .route("/actor", get(instance::actor))
+        .route("/actor/outbox", get(instance::outbox))
+        .route("/inbox", post(inbox::shared))
+        .route("/packages/{handle}", get(packages::actor::get))
+        .route("/packages/{handle}/inbox", post(inbox::personal))
+        .route(
+            "/packages/{handle}/outbox",
+            get(packages::collections::outbox),
+        )
+        .route(
+            "/packages/{handle}/followers",
+            get(packages::collections::followers),
+        )
+        .route(
+            "/packages/{handle}/following",
+            get(packages::collections::following),
+        )
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then stops accepting connections and lets
+/// in-flight requests finish for at most `grace`.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    grace: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: no new connections, draining in-flight requests");
+        let _ = started_tx.send(());
+    });
+    let deadline = async move {
+        if started_rx.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = server => result,
+        () = deadline => {
+            tracing::warn!(grace_seconds = grace.as_secs(), "in-flight requests did not finish in time; closing");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,33 @@
+//! `/packages/{handle}` and its collections.
+
+pub mod actor;
+pub mod collections;
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::negotiate::Representation;
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::packages;
+use crate::store::Package;
+
+/// A JSON document with the negotiated content type.
+pub fn activity_response(rep: Representation, body: &Value) -> Response {
+    let mut res = body.to_string().into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(rep.content_type()),
+    );
+    res.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    res
+}
+
+/// The package with this handle, or 404.
+pub async fn package_or_404(state: &AppState, handle: &str) -> Result<Package> {
+    packages::find_by_handle(&state.store, &state.settings.ecosystems, handle)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no package actor `{handle}`")))
+}

@@ -1,0 +1,279 @@
+//! The `pkgfed` binary: configuration errors, `config check`, `packages` commands and
+//! `serve --dev` with a clean SIGTERM shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn pkgfed(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pkgfed"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn serve_without_base_url_names_the_key_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pkgfed(dir.path(), &["serve"], &[]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("server.base_url"), "{err}");
+    assert!(err.contains("PKGFED_SERVER_BASE_URL"), "{err}");
+    assert!(err.contains("--dev"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no database created"
+    );
+}
+
+#[test]
+fn config_check_prints_effective_values_with_secrets_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pkgfed.toml"),
+        "[server]\nbase_url = \"https://pkgs.example.org\"\n[storage]\ndatabase_url = \"sqlite://u:hunter2@x/pkgfed.db\"\n",
+    )
+    .unwrap();
+    let out = pkgfed(
+        dir.path(),
+        &["config", "check"],
+        &[("PKGFED_FEDERATION_BLOCKED_DOMAINS", "bad.example")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert!(
+        printed.contains("base_url = \"https://pkgs.example.org\""),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("bad.example"),
+        "env override applied: {printed}"
+    );
+    assert!(!printed.contains("hunter2"), "{printed}");
+
+    // Plain http needs the explicit local-testing switch.
+    let out = pkgfed(
+        dir.path(),
+        &["config", "check"],
+        &[("PKGFED_SERVER_BASE_URL", "http://pkgs.example.org")],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("allow_http"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = pkgfed(
+        dir.path(),
+        &["config", "check"],
+        &[
+            ("PKGFED_SERVER_BASE_URL", "http://pkgs.example.org"),
+            ("PKGFED_SERVER_ALLOW_HTTP", "true"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Typos are errors, not silently ignored.
+    let out = pkgfed(
+        dir.path(),
+        &["config", "check"],
+        &[("PKGFED_SERVER_BASEURL", "x")],
+    );
+    assert!(
+        text(&out.stderr).contains("PKGFED_SERVER_BASEURL"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = pkgfed(
+        dir.path(),
+        &["--config", "missing.toml", "config", "check"],
+        &[],
+    );
+    assert!(
+        text(&out.stderr).contains("missing.toml"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn packages_add_list_show_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("PKGFED_SERVER_BASE_URL", "https://pkgs.example.org")];
+    let out = pkgfed(
+        dir.path(),
+        &[
+            "packages",
+            "add",
+            "pkg:npm/%40types/node",
+            "--description",
+            "Node.js types",
+        ],
+        &env,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("pkg:npm/%40types/node"), "{shown}");
+    assert!(shown.contains("@pkgs.example.org"), "{shown}");
+    assert!(
+        shown.contains("https://pkgs.example.org/packages/"),
+        "{shown}"
+    );
+
+    // Adding it again, or something invalid, is refused and changes nothing.
+    let out = pkgfed(
+        dir.path(),
+        &["packages", "add", "pkg:npm/@types/node"],
+        &env,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("already added"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = pkgfed(
+        dir.path(),
+        &["packages", "add", "pkg:maven/org.example/x"],
+        &env,
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("maven"), "{}", text(&out.stderr));
+    let out = pkgfed(
+        dir.path(),
+        &[
+            "packages",
+            "add",
+            "pkg:cargo/serde",
+            "--homepage",
+            "javascript:alert(1)",
+        ],
+        &env,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--homepage"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = pkgfed(dir.path(), &["packages", "list"], &env);
+    let listed = text(&out.stdout);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+
+    let out = pkgfed(
+        dir.path(),
+        &["packages", "show", "pkg:npm/%40types/node"],
+        &env,
+    );
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("Node.js types"));
+    assert!(text(&out.stdout).contains("followers:   0"));
+
+    let out = pkgfed(
+        dir.path(),
+        &["packages", "remove", "pkg:npm/%40types/node"],
+        &env,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = pkgfed(
+        dir.path(),
+        &["packages", "show", "pkg:npm/%40types/node"],
+        &env,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no package"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn serve_dev_starts_answers_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pkgfed"))
+        .current_dir(dir.path())
+        .args(["serve", "--dev"])
+        .env_clear()
+        .env("PKGFED_SERVER_LISTEN", &listen)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it answers NodeInfo.
+    let started = Instant::now();
+    loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(&listen) {
+            use std::io::{Read, Write};
+            s.write_all(format!("GET /.well-known/nodeinfo HTTP/1.1\r\nHost: {listen}\r\nConnection: close\r\n\r\n").as_bytes())
+                .unwrap();
+            let mut buf = String::new();
+            let _ = s.read_to_string(&mut buf);
+            if buf.starts_with("HTTP/1.1 200") {
+                assert!(
+                    buf.contains(&format!("http://{listen}/nodeinfo/2.1")),
+                    "{buf}"
+                );
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        dir.path().join("pkgfed.db").exists(),
+        "database created on first start"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let stopped = Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(15),
+            "did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    use std::io::Read;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(exit.success(), "{stderr}");
+    assert!(stderr.contains("stopped"), "{stderr}");
+    assert!(
+        stderr.contains("allow_private_addresses"),
+        "dev mode warns loudly: {stderr}"
+    );
+}

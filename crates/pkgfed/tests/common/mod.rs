@@ -1,0 +1,152 @@
+//! Test harness: the real pkgfed server on a loopback port with a fresh SQLite file,
+//! and a follower peer (its own key, actor and inbox) on another loopback port.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+pub mod peer;
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use pkgfed::app::AppState;
+use pkgfed::config::Config;
+use pkgfed::store::{Counts, Package, PackageMeta};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+#[allow(unused_imports)]
+pub use peer::Peer;
+
+/// A running pkgfed.
+pub struct TestServer {
+    pub base: String,
+    pub host: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+/// Options for a test server.
+pub fn test_config(port: u16, db: &std::path::Path) -> Config {
+    let mut c = Config::default();
+    c.server.listen = format!("127.0.0.1:{port}");
+    c.server.base_url = format!("http://127.0.0.1:{port}");
+    c.server.allow_http = true;
+    c.federation.allow_private_addresses = true;
+    c.federation.request_timeout_seconds = 5;
+    c.storage.database_url = format!("sqlite://{}", db.display());
+    c
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut config = test_config(port, &dir.path().join("pkgfed.db"));
+        tweak(&mut config);
+        let settings = config.validate().unwrap();
+        let state = AppState::build(settings).await.unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let s = state.clone();
+        tokio::spawn(async move {
+            pkgfed::web::serve(listener, s, Duration::from_secs(5), async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Self {
+            base: format!("http://127.0.0.1:{port}"),
+            host: format!("127.0.0.1:{port}"),
+            state,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            _dir: dir,
+            stop: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Adds a package actor through the same code path as the CLI.
+    pub async fn add_package(&self, purl: &str) -> Package {
+        self.add_package_with(purl, PackageMeta::default()).await
+    }
+
+    pub async fn add_package_with(&self, purl: &str, meta: PackageMeta) -> Package {
+        pkgfed::packages::add(
+            &self.state.store,
+            &self.state.settings.ecosystems,
+            purl,
+            meta,
+        )
+        .await
+        .unwrap()
+    }
+
+    pub async fn counts(&self) -> Counts {
+        self.state.store.counts().await.unwrap()
+    }
+
+    /// GET with an Accept header; returns status, content type and body.
+    pub async fn get(&self, path: &str, accept: &str) -> (u16, String, String) {
+        let res = self
+            .client
+            .get(self.url(path))
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, ct, res.text().await.unwrap())
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let (status, _, body) = self.get(path, "application/activity+json").await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Waits until `cond` holds, polling; panics with `what` after 10 s.
+pub async fn eventually<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if cond().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// One RSA key for all peers of a test binary (generation is slow-ish).
+pub fn shared_rsa() -> &'static pkgfed_protocol::keys::RsaPrivateKey {
+    static KEY: OnceLock<pkgfed_protocol::keys::RsaPrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| pkgfed_protocol::keys::RsaPrivateKey::generate().unwrap())
+}
