@@ -80,7 +80,13 @@ pub async fn run(state: &AppState, req: InboundRequest) -> Result<Outcome> {
         signer: &signer,
         recipients: &recipients,
     };
-    state.handlers.dispatch(state, &ctx).await?;
+    if let Err(e) = state.handlers.dispatch(state, &ctx).await {
+        // Undo the dedup record so the sender's retry is not mistaken for a duplicate.
+        if let Err(forget) = state.store.forget_inbound(&record.activity_id).await {
+            tracing::error!(id = %record.activity_id, error = %forget, "cannot forget a failed activity");
+        }
+        return Err(e);
+    }
     state.events.publish(Event::ActivityReceived {
         activity_id: record.activity_id,
         kind: record.kind,

@@ -2,8 +2,8 @@
 
 use pkgfed_registries::Ecosystem;
 
-/// A package actor.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A package actor. Its `Debug` output leaves out the private key.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Package {
     /// Store id; also the cursor order of listings.
     pub id: i64,
@@ -27,6 +27,17 @@ pub struct Package {
     pub created_at: i64,
 }
 
+impl std::fmt::Debug for Package {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Package")
+            .field("id", &self.id)
+            .field("purl", &self.purl)
+            .field("handle", &self.handle)
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Optional, human-facing metadata of a package.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PackageMeta {
@@ -43,7 +54,7 @@ pub struct PackageMeta {
 }
 
 /// A package to insert.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct NewPackage {
     /// Its ecosystem.
     pub ecosystem: Ecosystem,

@@ -347,6 +347,15 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn forget_inbound(&self, activity_id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM inbound_activities WHERE activity_id = ?")
+            .bind(activity_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     async fn cached_key(&self, key_id: &str) -> StoreResult<Option<CachedKey>> {
         let row = sqlx::query(
             "SELECT key_id, actor_id, public_key_pem, inbox, shared_inbox, fetched_at FROM remote_keys WHERE key_id = ?",

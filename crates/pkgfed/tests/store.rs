@@ -1,0 +1,178 @@
+//! The store against a real SQLite file: migrations, uniqueness, follower upserts,
+//! dedup, cascades. Each test gets its own fresh database file.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use pkgfed::store::{
+    self, InboundRecord, NewFollower, NewPackage, PackageMeta, SharedStore, StoreError,
+};
+use pkgfed_registries::Ecosystem;
+
+async fn fresh() -> (SharedStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    (store::open(&url).await.unwrap(), dir)
+}
+
+fn new_package(name: &str) -> NewPackage {
+    NewPackage {
+        ecosystem: Ecosystem::Cargo,
+        name_key: name.replace('-', "_"),
+        name: name.into(),
+        handle: format!("cargo.{}", name.replace('-', "_")),
+        purl: format!("pkg:cargo/{name}"),
+        meta: PackageMeta::default(),
+        private_key_pem: "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n".into(),
+        public_key_pem: "pub".into(),
+    }
+}
+
+fn follower(n: u32) -> NewFollower {
+    NewFollower {
+        actor_id: format!("https://f.example/users/{n}"),
+        inbox: format!("https://f.example/users/{n}/inbox"),
+        shared_inbox: Some("https://f.example/inbox".into()),
+        follow_id: format!("https://f.example/follows/{n}"),
+    }
+}
+
+#[tokio::test]
+async fn reopening_keeps_data_and_does_not_rerun_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    {
+        let s = store::open(&url).await.unwrap();
+        s.add_package(&new_package("serde")).await.unwrap();
+    }
+    let s = store::open(&url).await.unwrap();
+    assert_eq!(s.counts().await.unwrap().packages, 1);
+    assert!(
+        s.package_by_handle("CARGO.SERDE").await.unwrap().is_some(),
+        "handles are case-insensitive"
+    );
+}
+
+#[tokio::test]
+async fn duplicate_packages_conflict() {
+    let (s, _d) = fresh().await;
+    s.add_package(&new_package("serde")).await.unwrap();
+    let err = s.add_package(&new_package("serde")).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(ref m) if m.contains("pkg:cargo/serde")),
+        "{err}"
+    );
+    assert_eq!(s.counts().await.unwrap().packages, 1);
+}
+
+#[tokio::test]
+async fn followers_are_upserted_paged_and_removed() {
+    let (s, _d) = fresh().await;
+    let p = s.add_package(&new_package("serde")).await.unwrap();
+    let q = s.add_package(&new_package("log")).await.unwrap();
+    assert!(s.add_follower(p.id, &follower(1)).await.unwrap());
+    let mut again = follower(1);
+    again.follow_id = "https://f.example/follows/1-again".into();
+    assert!(
+        !s.add_follower(p.id, &again).await.unwrap(),
+        "second follow is not new"
+    );
+    assert_eq!(s.count_followers(p.id).await.unwrap(), 1);
+    let page = s.followers_page(p.id, None, 10).await.unwrap();
+    assert_eq!(
+        page[0].follow_id, "https://f.example/follows/1-again",
+        "refreshed"
+    );
+    for n in 2..=5 {
+        s.add_follower(p.id, &follower(n)).await.unwrap();
+    }
+    s.add_follower(q.id, &follower(1)).await.unwrap();
+    let first = s.followers_page(p.id, None, 2).await.unwrap();
+    let second = s.followers_page(p.id, Some(first[1].id), 10).await.unwrap();
+    assert_eq!(first.len() + second.len(), 5);
+    assert!(
+        s.remove_follower(p.id, "https://f.example/users/2")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.remove_follower(p.id, "https://f.example/users/2")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.remove_follow_by_id("https://f.example/users/3", "https://f.example/follows/3")
+            .await
+            .unwrap(),
+        1
+    );
+    // Actor deletion removes it from every package.
+    assert_eq!(
+        s.remove_actor("https://f.example/users/1").await.unwrap(),
+        2
+    );
+    assert_eq!(s.count_followers(p.id).await.unwrap(), 2);
+    assert_eq!(s.count_followers(q.id).await.unwrap(), 0);
+    // Removing a package cascades to its followers.
+    assert!(s.remove_package(p.id).await.unwrap());
+    assert_eq!(s.counts().await.unwrap().follows, 0);
+}
+
+#[tokio::test]
+async fn inbound_activities_are_deduplicated_and_can_be_forgotten() {
+    let (s, _d) = fresh().await;
+    let r = InboundRecord {
+        activity_id: "https://a.example/1".into(),
+        kind: "Follow".into(),
+        actor: "https://a.example/users/a".into(),
+        object_id: None,
+        recipients: vec![],
+        raw: "{}".into(),
+    };
+    assert!(s.record_inbound(&r).await.unwrap());
+    assert!(!s.record_inbound(&r).await.unwrap(), "duplicate");
+    s.forget_inbound(&r.activity_id).await.unwrap();
+    assert!(
+        s.record_inbound(&r).await.unwrap(),
+        "a forgotten activity is processed again"
+    );
+}
+
+#[tokio::test]
+async fn instance_key_is_written_once() {
+    let (s, _d) = fresh().await;
+    assert_eq!(s.put_instance_key("k", "first").await.unwrap(), "first");
+    assert_eq!(
+        s.put_instance_key("k", "second").await.unwrap(),
+        "first",
+        "first writer wins"
+    );
+}
+
+#[tokio::test]
+async fn package_debug_output_has_no_private_key() {
+    let (s, _d) = fresh().await;
+    let p = s.add_package(&new_package("serde")).await.unwrap();
+    let shown = format!("{p:?}");
+    assert!(!shown.contains("secret"), "{shown}");
+    assert!(shown.contains("pkg:cargo/serde"));
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_pkgfed_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    drop(store::open(&url).await.unwrap());
+    // Pretend a newer pkgfed migrated it further.
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let err = store::open(&url).await.err().expect("refused").to_string();
+    assert!(
+        err.contains("999") && err.contains("upgrade pkgfed"),
+        "{err}"
+    );
+}
