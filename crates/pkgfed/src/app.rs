@@ -7,7 +7,10 @@ use pkgfed_protocol::fetch::{Fetcher, RequestSigner};
 use pkgfed_protocol::keys::RsaPrivateKey;
 use pkgfed_protocol::signatures;
 
+use tokio::sync::Notify;
+
 use crate::config::Settings;
+use crate::delivery::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::events::{EventPublisher, InProcessEvents};
 use crate::federation::urls::Urls;
@@ -43,6 +46,10 @@ pub struct Inner {
     pub bus: Arc<InProcessEvents>,
     /// Side effects per activity type.
     pub handlers: HandlerRegistry,
+    /// The delivery queue's clock (manual in tests).
+    pub clock: Arc<dyn Clock>,
+    /// Wakes the delivery worker when work is queued.
+    pub delivery_wake: Arc<Notify>,
 }
 
 impl std::ops::Deref for AppState {
@@ -56,6 +63,11 @@ impl AppState {
     /// Opens the store (creating and migrating it), loads or generates the instance
     /// key, and wires the rest.
     pub async fn build(settings: Settings) -> Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// As [`AppState::build`], with the delivery queue on `clock`.
+    pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self> {
         let store = store::open(&settings.database_url).await?;
         let instance_key = load_or_create_instance_key(&store).await?;
         let fetcher = Fetcher::new(settings.fetch.clone())
@@ -75,6 +87,8 @@ impl AppState {
                 events: bus.clone(),
                 bus,
                 handlers: HandlerRegistry::standard(),
+                clock,
+                delivery_wake: Arc::new(Notify::new()),
                 settings,
             }),
         })

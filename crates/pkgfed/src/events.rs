@@ -34,24 +34,83 @@ pub enum Event {
         package: Option<String>,
         /// The follower's actor id.
         follower: String,
-        /// `undo` or `actor_deleted`.
+        /// `undo`, `actor_deleted`, `gone` (404/410 from its inbox) or `cleanup`.
         reason: &'static str,
     },
-    /// An Accept reached the follower's inbox.
-    AcceptDelivered {
-        /// The package actor id.
-        package: String,
-        /// The inbox it went to.
-        inbox: String,
+    /// An activity and its deliveries were written to the outbox.
+    DeliveryRequested {
+        /// Activity id.
+        activity_id: String,
+        /// Activity type.
+        kind: String,
+        /// Deliveries queued.
+        deliveries: u64,
+        /// Deliveries skipped (unavailable hosts).
+        skipped: u64,
     },
-    /// An Accept could not be delivered after all attempts.
-    AcceptFailed {
+    /// A delivery reached a final outcome and its report was written.
+    DeliveryReported {
+        /// Report id.
+        report_id: String,
+        /// Activity id.
+        activity_id: String,
+        /// The inbox.
+        inbox: String,
+        /// Outcome.
+        result: crate::store::delivery::ReportResult,
+        /// HTTP status, when there was a response.
+        status_code: Option<u16>,
+    },
+    /// A delivery failed permanently or exhausted its retries.
+    DeliveryFailed {
+        /// Activity id.
+        activity_id: String,
+        /// The inbox.
+        inbox: String,
+        /// Why.
+        reason: String,
+        /// True when retries ran out (transient failures); false for permanent ones.
+        exhausted: bool,
+    },
+    /// An outbound activity's status changed.
+    ActivityStatusChanged {
+        /// Activity id.
+        activity_id: String,
+        /// New status.
+        status: crate::store::delivery::ActivityStatus,
+    },
+    /// A host's circuit opened: it is probed instead of hammered.
+    CircuitOpened {
+        /// The host.
+        host: String,
+    },
+    /// A host failing for days was marked unavailable.
+    HostUnavailable {
+        /// The host.
+        host: String,
+    },
+    /// A domain was flagged for review (repeated 403s).
+    DomainFlagged {
+        /// The domain.
+        domain: String,
+        /// Why.
+        reason: String,
+    },
+    /// Remote servers keep refusing an actor's signatures (repeated 401s).
+    KeyRotationRecommended {
+        /// The local actor.
+        actor: String,
+        /// Refusals within 24 hours.
+        refusals: u64,
+    },
+    /// A new follower's backfill was queued.
+    BackfillRequested {
         /// The package actor id.
         package: String,
-        /// The inbox it was for.
-        inbox: String,
-        /// The last error.
-        error: String,
+        /// The follower.
+        follower: String,
+        /// Posts queued.
+        posts: u32,
     },
 }
 

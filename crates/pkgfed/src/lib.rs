@@ -13,7 +13,9 @@
 //!   WebFinger, NodeInfo) and the URL scheme.
 //! - [`pipeline`]: the inbound pipeline (parse → signer → verify → validate →
 //!   addressing → persist → handlers → events).
-//! - [`delivery`]: signed outbound POSTs (`Accept` for now).
+//! - [`delivery`]: the transactional outbox, the durable delivery queue and its
+//!   worker, classification, retries, circuit breaker, remediation, backfill.
+//! - [`server`]: runs the HTTP server and the delivery worker together.
 //! - [`events`]: typed events and the publisher interface.
 //! - [`web`]: the HTTP router; handler modules mirror URL paths.
 //! - [`cli`]: the command line.
@@ -27,6 +29,7 @@ pub mod events;
 pub mod federation;
 pub mod packages;
 pub mod pipeline;
+pub mod server;
 pub mod store;
 pub mod web;
 

@@ -31,7 +31,7 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
         database = %state.settings.database_url,
         "pkgfed serving"
     );
-    web::serve(listener, state, grace, web::shutdown_signal()).await?;
+    crate::server::run(listener, state, grace, web::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -69,6 +69,45 @@ pub struct Config {
     pub federation: FederationConfig,
     /// Which package ecosystems are served.
     pub packages: PackagesConfig,
+    /// Outbound delivery: concurrency, circuit breaker, reports, backfill.
+    pub delivery: DeliveryConfig,
+    /// The admin API.
+    pub admin: AdminConfig,
+}
+
+/// `[delivery]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// Deliveries in flight at once, over all hosts.
+    pub concurrency: u32,
+    /// Deliveries in flight at once to one host.
+    pub per_host_concurrency: u32,
+    /// Consecutive failures (network errors, timeouts, 5xx, 429) that open a host's
+    /// circuit: it is then probed instead of hammered.
+    pub circuit_failure_threshold: u32,
+    /// Seconds before the first probe of an open circuit; doubles per failed probe.
+    pub circuit_cooldown_seconds: u64,
+    /// Longest wait between probes, in seconds.
+    pub circuit_max_cooldown_seconds: u64,
+    /// A host failing continuously this many days is marked unavailable: new
+    /// deliveries to it are recorded as skipped until it recovers.
+    pub unavailable_after_days: u64,
+    /// Days delivery reports are kept.
+    pub report_retention_days: u64,
+    /// Recent posts a new follower receives (0 disables backfill).
+    pub backfill_count: u32,
+    /// Milliseconds between backfilled posts.
+    pub backfill_pacing_ms: u64,
+}
+
+/// `[admin]`
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Bearer token of the admin API. Empty: one is generated at first start and
+    /// kept in the database (`pkgfed admin token` prints it).
+    pub token: String,
 }
 
 /// `[server]`
@@ -161,6 +200,22 @@ impl Default for FederationConfig {
     }
 }
 
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 64,
+            per_host_concurrency: 4,
+            circuit_failure_threshold: 5,
+            circuit_cooldown_seconds: 60,
+            circuit_max_cooldown_seconds: 3600,
+            unavailable_after_days: 7,
+            report_retention_days: 30,
+            backfill_count: 3,
+            backfill_pacing_ms: 2000,
+        }
+    }
+}
+
 impl Default for PackagesConfig {
     fn default() -> Self {
         Self {
@@ -196,6 +251,10 @@ pub struct Settings {
     pub ecosystems: Vec<Ecosystem>,
     /// Fetcher settings.
     pub fetch: pkgfed_protocol::fetch::FetchConfig,
+    /// Delivery settings.
+    pub delivery: DeliveryConfig,
+    /// Configured admin token (empty: generated and stored).
+    pub admin_token: String,
 }
 
 impl Config {
@@ -291,8 +350,37 @@ impl Config {
             .map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())
             .filter(|d| !d.is_empty())
             .collect();
+        let d = &self.delivery;
+        if d.concurrency == 0 || d.per_host_concurrency == 0 {
+            return Err(ConfigError::Invalid {
+                key: "delivery.concurrency",
+                message:
+                    "delivery.concurrency and delivery.per_host_concurrency must be at least 1"
+                        .into(),
+            });
+        }
+        if d.per_host_concurrency > d.concurrency {
+            return Err(ConfigError::Invalid {
+                key: "delivery.per_host_concurrency",
+                message: format!("must not exceed delivery.concurrency ({})", d.concurrency),
+            });
+        }
+        if d.circuit_failure_threshold == 0 {
+            return Err(ConfigError::Invalid {
+                key: "delivery.circuit_failure_threshold",
+                message: "must be at least 1".into(),
+            });
+        }
+        if !self.admin.token.is_empty() && self.admin.token.len() < 32 {
+            return Err(ConfigError::Invalid {
+                key: "admin.token",
+                message: "must be at least 32 characters (or empty to have one generated)".into(),
+            });
+        }
         Ok(Settings {
             raw: self.clone(),
+            delivery: d.clone(),
+            admin_token: self.admin.token.clone(),
             listen,
             base_url,
             actor_type,

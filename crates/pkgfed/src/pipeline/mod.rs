@@ -73,6 +73,14 @@ pub async fn run(state: &AppState, req: InboundRequest) -> Result<Outcome> {
         return Ok(Outcome::Duplicate);
     }
     signer::remember(state, &signer).await?;
+    // A verified activity proves its server is up: deliveries to it resume.
+    state
+        .store
+        .host_seen(
+            &crate::store::host_of(&signer.actor_id),
+            state.clock.now_ms(),
+        )
+        .await?;
 
     let ctx = handlers::Context {
         activity: &activity,

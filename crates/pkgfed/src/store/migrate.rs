@@ -15,8 +15,15 @@ pub struct Migration {
 }
 
 /// SQLite migrations.
-pub const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "federation core",
-    sql: include_str!("../../migrations/sqlite/0001_federation_core.sql"),
-}];
+pub const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "federation core",
+        sql: include_str!("../../migrations/sqlite/0001_federation_core.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "durable delivery",
+        sql: include_str!("../../migrations/sqlite/0002_delivery.sql"),
+    },
+];

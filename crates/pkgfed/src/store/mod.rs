@@ -5,9 +5,12 @@
 //! with its own migrations; callers do not change. Migrations are versioned SQL files
 //! under `migrations/<backend>/` applied on open (see [`migrate`]).
 
+pub mod delivery;
 pub mod migrate;
 pub mod model;
 pub mod sqlite;
+mod sqlite_delivery;
+mod sqlite_delivery_admin;
 
 use std::sync::Arc;
 
@@ -40,9 +43,13 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// The shared store handle.
 pub type SharedStore = Arc<dyn Store>;
 
-/// Everything pkgfed persists.
+pub use delivery::DeliveryStore;
+pub use sqlite_delivery::host_of;
+
+/// Everything pkgfed persists: federation state here, delivery state in
+/// [`DeliveryStore`].
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: DeliveryStore + Send + Sync + 'static {
     /// The instance's private key with this name, if generated.
     async fn instance_key(&self, name: &str) -> StoreResult<Option<String>>;
     /// Stores `pem` as the instance key `name` unless one exists; returns the stored key
@@ -51,6 +58,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds a package actor. [`StoreError::Conflict`] if it exists.
     async fn add_package(&self, new: &NewPackage) -> StoreResult<Package>;
+    /// The package with this store id.
+    async fn package_by_id(&self, id: i64) -> StoreResult<Option<Package>>;
     /// The package with this handle (case-insensitive).
     async fn package_by_handle(&self, handle: &str) -> StoreResult<Option<Package>>;
     /// The package with this ecosystem and normalised name.

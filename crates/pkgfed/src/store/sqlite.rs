@@ -16,10 +16,10 @@ use super::*;
 /// A [`Store`] on a SQLite file.
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
-fn backend(e: sqlx::Error) -> StoreError {
+pub(super) fn backend(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e
         && db.is_unique_violation()
     {
@@ -186,6 +186,15 @@ impl Store for SqliteStore {
                 other => other,
             })?;
         package_from_row(&row)
+    }
+
+    async fn package_by_id(&self, id: i64) -> StoreResult<Option<Package>> {
+        let row = sqlx::query(select_packages!("WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(package_from_row).transpose()
     }
 
     async fn package_by_handle(&self, handle: &str) -> StoreResult<Option<Package>> {

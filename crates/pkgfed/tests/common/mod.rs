@@ -54,7 +54,7 @@ impl TestServer {
         let (tx, rx) = oneshot::channel::<()>();
         let s = state.clone();
         tokio::spawn(async move {
-            pkgfed::web::serve(listener, s, Duration::from_secs(5), async {
+            pkgfed::server::run(listener, s, Duration::from_secs(5), async {
                 let _ = rx.await;
             })
             .await

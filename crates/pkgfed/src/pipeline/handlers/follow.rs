@@ -5,7 +5,7 @@ use pkgfed_protocol::activitystreams::id_of;
 
 use super::{ActivityHandler, Context};
 use crate::app::AppState;
-use crate::delivery::accept;
+use crate::delivery::{accept, backfill};
 use crate::error::Result;
 use crate::events::Event;
 use crate::packages;
@@ -43,7 +43,24 @@ impl ActivityHandler for FollowHandler {
             package: actor,
             follower: follower.actor_id.clone(),
         });
-        accept::send(state, &package, ctx.json, &follower.inbox);
+        accept::send(
+            state,
+            &package,
+            ctx.json,
+            &follower.actor_id,
+            &follower.inbox,
+        )
+        .await?;
+        if new {
+            backfill::queue(
+                state,
+                &package,
+                &follower.actor_id,
+                &follower.inbox,
+                &follower.follow_id,
+            )
+            .await?;
+        }
         Ok(())
     }
 }

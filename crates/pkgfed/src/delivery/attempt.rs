@@ -1,0 +1,138 @@
+//! One delivery attempt: sign, POST, and — when the host refuses draft-cavage with
+//! 401 — knock again with RFC 9421 (or the other way round for hosts known to
+//! prefer RFC 9421). The scheme that worked is remembered per host.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use http::{HeaderMap, HeaderValue, Method, header};
+use pkgfed_protocol::fetch::{FetchError, RequestSigner};
+use pkgfed_protocol::keys::RsaPrivateKey;
+use pkgfed_protocol::signatures::{self, Rfc9421Key};
+use url::Url;
+
+use crate::app::AppState;
+use crate::store::delivery::ClaimedDelivery;
+
+/// Stored names of the signature schemes.
+pub const CAVAGE: &str = "cavage";
+/// RFC 9421.
+pub const RFC9421: &str = "rfc9421";
+
+/// What came back.
+#[derive(Debug)]
+pub struct AttemptResult {
+    /// The response status and headers, or the transport/policy error.
+    pub response: Result<(u16, HeaderMap), FetchError>,
+    /// The scheme of the last request sent.
+    pub scheme: &'static str,
+}
+
+/// Signs with RFC 9421 (`rsa-v1_5-sha256` over method, target and content digest).
+struct Rfc9421Signer {
+    key: Arc<RsaPrivateKey>,
+    key_id: String,
+}
+
+impl RequestSigner for Rfc9421Signer {
+    fn sign(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: &mut HeaderMap,
+        body: Option<&[u8]>,
+    ) -> Result<(), pkgfed_protocol::Error> {
+        signatures::sign_rfc9421(
+            method,
+            url,
+            headers,
+            body,
+            &self.key_id,
+            Rfc9421Key::RsaV15Sha256(&self.key),
+            &["@method", "@target-uri", "content-type", "content-digest"],
+            SystemTime::now(),
+        )?;
+        Ok(())
+    }
+}
+
+/// Signs with draft-cavage `rsa-sha256`.
+struct CavageSigner {
+    key: Arc<RsaPrivateKey>,
+    key_id: String,
+}
+
+impl RequestSigner for CavageSigner {
+    fn sign(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: &mut HeaderMap,
+        body: Option<&[u8]>,
+    ) -> Result<(), pkgfed_protocol::Error> {
+        signatures::sign_cavage(method, url, headers, body, &self.key_id, &self.key)?;
+        Ok(())
+    }
+}
+
+async fn post(
+    state: &AppState,
+    url: &Url,
+    body: &[u8],
+    signer: &dyn RequestSigner,
+) -> Result<(u16, HeaderMap), FetchError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/activity+json"),
+    );
+    let res = state
+        .fetcher
+        .post(url, headers, body.to_vec(), Some(signer))
+        .await?;
+    Ok((res.status.as_u16(), res.headers))
+}
+
+/// Delivers once (twice when double-knocking).
+pub async fn attempt(
+    state: &AppState,
+    d: &ClaimedDelivery,
+    key: Arc<RsaPrivateKey>,
+) -> AttemptResult {
+    let url = match Url::parse(&d.inbox) {
+        Ok(u) => u,
+        Err(e) => {
+            return AttemptResult {
+                response: Err(FetchError::InvalidUrl {
+                    reason: format!("inbox `{}`: {e}", d.inbox),
+                }),
+                scheme: CAVAGE,
+            };
+        }
+    };
+    let key_id = format!("{}#main-key", d.actor_id);
+    let cavage = CavageSigner {
+        key: key.clone(),
+        key_id: key_id.clone(),
+    };
+    let rfc9421 = Rfc9421Signer { key, key_id };
+    let order: [(&'static str, &dyn RequestSigner); 2] = if d.scheme.as_deref() == Some(RFC9421) {
+        [(RFC9421, &rfc9421), (CAVAGE, &cavage)]
+    } else {
+        [(CAVAGE, &cavage), (RFC9421, &rfc9421)]
+    };
+    let body = d.activity.as_bytes();
+    let first = post(state, &url, body, order[0].1).await;
+    if matches!(first, Ok((401, _))) {
+        tracing::debug!(inbox = %d.inbox, "401 with {}; knocking again with {}", order[0].0, order[1].0);
+        let second = post(state, &url, body, order[1].1).await;
+        return AttemptResult {
+            response: second,
+            scheme: order[1].0,
+        };
+    }
+    AttemptResult {
+        response: first,
+        scheme: order[0].0,
+    }
+}

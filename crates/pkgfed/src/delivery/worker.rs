@@ -1,0 +1,312 @@
+//! The delivery worker: claims due deliveries from the durable queue and runs them
+//! within a global and a per-host concurrency limit.
+//!
+//! Claims carry a lease; a process that dies mid-delivery leaves its claims to
+//! expire (and on start, the embedded server returns every claim at once), so
+//! nothing is lost and only in-flight deliveries may be sent twice.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use pkgfed_protocol::keys::RsaPrivateKey;
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+
+use super::attempt::{self, CAVAGE};
+use super::classify::{Class, classify_error, classify_status};
+use super::{remediate, schedule};
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::store::delivery::{
+    AttemptOutcome, ClaimLimits, ClaimedDelivery, HostPolicy, ReportResult,
+};
+
+/// Runs deliveries.
+#[derive(Clone)]
+pub struct Deliverer {
+    state: AppState,
+    /// Global concurrency: one permit per delivery in flight.
+    permits: Arc<Semaphore>,
+    /// Parsed signing keys by package id (0: the instance actor).
+    keys: Arc<Mutex<HashMap<i64, Arc<RsaPrivateKey>>>>,
+}
+
+impl Deliverer {
+    /// A worker for `state`.
+    pub fn new(state: AppState) -> Self {
+        let permits = Arc::new(Semaphore::new(state.settings.delivery.concurrency as usize));
+        Self {
+            state,
+            permits,
+            keys: Arc::default(),
+        }
+    }
+
+    fn policy(&self) -> HostPolicy {
+        let d = &self.state.settings.delivery;
+        HostPolicy {
+            failure_threshold: d.circuit_failure_threshold,
+            base_cooldown_ms: (d.circuit_cooldown_seconds * 1000) as i64,
+            max_cooldown_ms: (d.circuit_max_cooldown_seconds * 1000) as i64,
+            unavailable_after_ms: (d.unavailable_after_days * 24 * 3600 * 1000) as i64,
+        }
+    }
+
+    fn lease_ms(&self) -> i64 {
+        // Two full request timeouts (double-knocking) plus a margin.
+        (self.state.settings.fetch.timeout.as_millis() as i64) * 2 + 30_000
+    }
+
+    /// Claims and runs every delivery due now, waiting for them; repeats until none
+    /// is due. Returns how many attempts ran. Tests drive the queue with this and a
+    /// manual clock.
+    pub async fn run_due(&self) -> Result<usize> {
+        let mut total = 0;
+        loop {
+            let claimed = self.claim(self.state.settings.delivery.concurrency).await?;
+            if claimed.is_empty() {
+                return Ok(total);
+            }
+            total += claimed.len();
+            let mut set = JoinSet::new();
+            for d in claimed {
+                let me = self.clone();
+                set.spawn(async move { me.deliver(d).await });
+            }
+            while set.join_next().await.is_some() {}
+        }
+    }
+
+    async fn claim(&self, limit: u32) -> Result<Vec<ClaimedDelivery>> {
+        Ok(self
+            .state
+            .store
+            .claim_due(ClaimLimits {
+                now_ms: self.state.clock.now_ms(),
+                lease_ms: self.lease_ms(),
+                limit,
+                per_host: self.state.settings.delivery.per_host_concurrency,
+            })
+            .await?)
+    }
+
+    /// Runs the queue until `shutdown` turns true. Returns every claim left by a
+    /// previous run first (the embedded server is the only worker of its database).
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        match self.state.store.release_expired_claims(i64::MAX).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n, "resuming deliveries left in flight by the previous run"),
+            Err(e) => tracing::error!(error = %e, "cannot release old claims"),
+        }
+        let wake: Arc<Notify> = self.state.delivery_wake.clone();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let free = self.permits.available_permits() as u32;
+            let claimed = if free > 0 {
+                match self.claim(free).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot claim deliveries");
+                        Vec::new()
+                    }
+                }
+            } else {
+                Vec::new()
+            };
+            let idle = claimed.is_empty();
+            for d in claimed {
+                let Ok(permit) = self.permits.clone().acquire_owned().await else {
+                    return;
+                };
+                let me = self.clone();
+                let wake = wake.clone();
+                tokio::spawn(async move {
+                    me.deliver(d).await;
+                    drop(permit);
+                    wake.notify_one();
+                });
+            }
+            if !idle {
+                continue;
+            }
+            let sleep = self.sleep_for().await;
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(sleep) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        // Let in-flight deliveries finish (bounded by the request timeout); their
+        // claims would otherwise be resumed by the next start.
+        let all = self.state.settings.delivery.concurrency;
+        let _ = tokio::time::timeout(
+            self.state.settings.fetch.timeout,
+            self.permits.acquire_many(all),
+        )
+        .await;
+    }
+
+    async fn sleep_for(&self) -> Duration {
+        let now = self.state.clock.now_ms();
+        let next = self.state.store.next_due_at().await.ok().flatten();
+        let ms = match next {
+            Some(t) if t > now => (t - now).min(60_000),
+            // Due but not claimable (a host at its limit): wait for a completion.
+            Some(_) => 1_000,
+            None => 60_000,
+        };
+        Duration::from_millis(ms.max(10) as u64)
+    }
+
+    async fn signing_key(&self, d: &ClaimedDelivery) -> Result<Arc<RsaPrivateKey>> {
+        let Some(package_id) = d.package_id else {
+            return Ok(self.state.instance_signer.key.clone());
+        };
+        if let Some(k) = self
+            .keys
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&package_id).cloned())
+        {
+            return Ok(k);
+        }
+        let package = self
+            .state
+            .store
+            .package_by_id(package_id)
+            .await?
+            .ok_or_else(|| {
+                Error::Internal(format!("package {package_id} of {} is gone", d.activity_id))
+            })?;
+        let key = Arc::new(
+            RsaPrivateKey::from_pkcs8_pem(&package.private_key_pem)
+                .map_err(|e| Error::Internal(format!("package key unusable: {e}")))?,
+        );
+        if let Ok(mut m) = self.keys.lock() {
+            m.insert(package_id, key.clone());
+        }
+        Ok(key)
+    }
+
+    /// One attempt, classified and recorded, with remediation and events.
+    pub async fn deliver(&self, d: ClaimedDelivery) {
+        if let Err(e) = self.try_deliver(&d).await {
+            tracing::error!(inbox = %d.inbox, activity = %d.activity_id, error = %e, "delivery bookkeeping failed");
+        }
+    }
+
+    async fn try_deliver(&self, d: &ClaimedDelivery) -> Result<()> {
+        let state = &self.state;
+        let (class, effect, status, error, scheme) = match self.signing_key(d).await {
+            Ok(key) => {
+                let result = attempt::attempt(state, d, key).await;
+                match result.response {
+                    Ok((status, headers)) => {
+                        let (class, effect) = classify_status(status, &headers, SystemTime::now());
+                        (
+                            class,
+                            effect,
+                            Some(status),
+                            format!("HTTP {status}"),
+                            result.scheme,
+                        )
+                    }
+                    Err(e) => {
+                        let (class, effect) = classify_error(&e);
+                        (class, effect, None, e.to_string(), result.scheme)
+                    }
+                }
+            }
+            Err(e) => (
+                Class::Permanent { action: None },
+                crate::store::delivery::HostEffect::Neutral,
+                None,
+                e.to_string(),
+                CAVAGE,
+            ),
+        };
+        let now = state.clock.now_ms();
+        let attempts = d.attempts + 1;
+        let outcome = match &class {
+            Class::Success => AttemptOutcome::Succeeded {
+                status: status.unwrap_or(200),
+            },
+            Class::Permanent { action } => AttemptOutcome::Failed {
+                result: ReportResult::PermanentFailure,
+                status,
+                reason: error.clone(),
+                action: *action,
+            },
+            Class::Transient { retry_after } => {
+                match schedule::next_attempt_ms(now, attempts, d.id, *retry_after) {
+                    Some(at_ms) => AttemptOutcome::Retry {
+                        at_ms,
+                        status,
+                        error: error.clone(),
+                    },
+                    None => AttemptOutcome::Failed {
+                        result: ReportResult::TransientFailure,
+                        status,
+                        reason: format!("gave up after {attempts} attempts; last: {error}"),
+                        action: None,
+                    },
+                }
+            }
+        };
+        let remembered = matches!(class, Class::Success).then_some(scheme);
+        let recorded = state
+            .store
+            .record_attempt(d, &outcome, effect, remembered, &self.policy(), now)
+            .await?;
+        if recorded.circuit_opened {
+            tracing::warn!(host = %d.host, "circuit opened: host will be probed instead of hammered");
+            state.events.publish(Event::CircuitOpened {
+                host: d.host.clone(),
+            });
+        }
+        if recorded.became_unavailable {
+            tracing::warn!(host = %d.host, "host failing for days: marked unavailable, new deliveries are skipped");
+            state.events.publish(Event::HostUnavailable {
+                host: d.host.clone(),
+            });
+        }
+        if let Some(report_id) = &recorded.report_id {
+            state.events.publish(Event::DeliveryReported {
+                report_id: report_id.clone(),
+                activity_id: d.activity_id.clone(),
+                inbox: d.inbox.clone(),
+                result: match &outcome {
+                    AttemptOutcome::Succeeded { .. } => ReportResult::Success,
+                    AttemptOutcome::Failed { result, .. } => *result,
+                    AttemptOutcome::Retry { .. } => ReportResult::TransientFailure,
+                },
+                status_code: status,
+            });
+        }
+        if let AttemptOutcome::Failed { result, reason, .. } = &outcome {
+            tracing::info!(inbox = %d.inbox, activity = %d.activity_id, %reason, "delivery failed for good");
+            state.events.publish(Event::DeliveryFailed {
+                activity_id: d.activity_id.clone(),
+                inbox: d.inbox.clone(),
+                reason: reason.clone(),
+                exhausted: *result == ReportResult::TransientFailure,
+            });
+            if *result == ReportResult::PermanentFailure
+                && let Some(report_id) = &recorded.report_id
+            {
+                remediate::on_permanent_failure(state, d, status, report_id).await?;
+            }
+        }
+        if let Some(status) = recorded.status_changed {
+            state.events.publish(Event::ActivityStatusChanged {
+                activity_id: d.activity_id.clone(),
+                status,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,733 @@
+//! [`DeliveryStore`] on SQLite: the outbox transaction, claiming, and recording
+//! attempts. Operator queries live in `sqlite_delivery_admin.rs`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::delivery::*;
+use super::sqlite::{SqliteStore, backend};
+use super::{OutboxItem, StoreError, StoreResult};
+
+/// `host[:port]` of an inbox URL, the unit of per-host limits and circuit breaking;
+/// empty when the URL is unusable (the attempt then fails permanently).
+pub fn host_of(inbox: &str) -> String {
+    match url::Url::parse(inbox) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            _ => String::new(),
+        },
+        Err(_) => String::new(),
+    }
+}
+
+fn json_list(v: &[String]) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+pub(super) fn parse_list(s: &str) -> Vec<String> {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+impl SqliteStore {
+    /// A write transaction that takes the write lock up front, so read-then-write
+    /// sequences never fail to upgrade under concurrency.
+    pub(super) async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)
+    }
+
+    async fn enqueue_in(
+        tx: &mut Transaction<'static, Sqlite>,
+        o: &NewOutbound,
+        audience: &Audience,
+        now_ms: i64,
+        public: bool,
+    ) -> StoreResult<Enqueued> {
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO outbound_activities (activity_id, actor_id, package_id, kind, activity, status, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (activity_id) DO NOTHING RETURNING id",
+        )
+        .bind(&o.activity_id)
+        .bind(&o.actor_id)
+        .bind(o.package_id)
+        .bind(&o.kind)
+        .bind(&o.activity)
+        .bind(now_ms)
+        .bind(now_ms)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)?;
+        let Some(outbound_id) = inserted else {
+            let id: i64 =
+                sqlx::query_scalar("SELECT id FROM outbound_activities WHERE activity_id = ?")
+                    .bind(&o.activity_id)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(backend)?;
+            return Ok(Enqueued {
+                outbound_id: id,
+                created: false,
+                deliveries: 0,
+                skipped: 0,
+            });
+        };
+        if public && let Some(package_id) = o.package_id {
+            sqlx::query("INSERT INTO outbox (package_id, activity_id, kind, activity, published) VALUES (?, ?, ?, ?, ?)")
+                .bind(package_id)
+                .bind(&o.activity_id)
+                .bind(&o.kind)
+                .bind(&o.activity)
+                .bind(now_ms / 1000)
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?;
+        }
+
+        // Targets in a stable order: followers grouped by shared inbox, then direct.
+        let mut order: Vec<String> = Vec::new();
+        let mut recipients: HashMap<String, Vec<String>> = HashMap::new();
+        let mut add = |inbox: String, actor: String| {
+            let list = recipients.entry(inbox.clone()).or_insert_with(|| {
+                order.push(inbox);
+                Vec::new()
+            });
+            if !list.contains(&actor) {
+                list.push(actor);
+            }
+        };
+        if let Some(package_id) = audience.followers_of {
+            let rows = sqlx::query("SELECT actor_id, inbox, shared_inbox FROM followers WHERE package_id = ? ORDER BY id")
+                .bind(package_id)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(backend)?;
+            for row in rows {
+                let shared: Option<String> = row.get("shared_inbox");
+                let inbox: String = row.get("inbox");
+                add(
+                    shared.filter(|s| !s.is_empty()).unwrap_or(inbox),
+                    row.get("actor_id"),
+                );
+            }
+        }
+        for d in &audience.direct {
+            add(d.inbox.clone(), d.recipient.clone());
+        }
+        let unavailable: HashSet<String> =
+            sqlx::query_scalar("SELECT host FROM hosts WHERE unavailable = 1")
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(backend)?
+                .into_iter()
+                .collect();
+
+        let (mut deliveries, mut skipped) = (0u64, 0u64);
+        for (i, inbox) in order.iter().enumerate() {
+            let host = host_of(inbox);
+            let list = json_list(&recipients[inbox])?;
+            let skip = unavailable.contains(&host);
+            let state = if skip { "skipped" } else { "pending" };
+            sqlx::query(
+                "INSERT INTO deliveries (outbound_id, inbox, host, recipients, state, next_attempt_at, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (outbound_id, inbox) DO NOTHING",
+            )
+            .bind(outbound_id)
+            .bind(inbox)
+            .bind(&host)
+            .bind(&list)
+            .bind(state)
+            .bind(now_ms + i as i64 * audience.pacing_ms)
+            .bind(now_ms)
+            .bind(now_ms)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+            if skip {
+                skipped += 1;
+                insert_report(
+                    tx,
+                    ReportRow {
+                        activity_id: &o.activity_id,
+                        actor_id: &o.actor_id,
+                        kind: &o.kind,
+                        recipients: &list,
+                        inbox,
+                        host: &host,
+                        result: ReportResult::Skipped,
+                        status: None,
+                        reason: "not attempted: the host is marked unavailable after failing continuously",
+                        action: None,
+                        attempts: 0,
+                    },
+                    now_ms,
+                )
+                .await?;
+            } else {
+                deliveries += 1;
+            }
+        }
+        if deliveries == 0 {
+            sqlx::query(
+                "UPDATE outbound_activities SET status = 'completed', updated_at = ? WHERE id = ?",
+            )
+            .bind(now_ms)
+            .bind(outbound_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        }
+        Ok(Enqueued {
+            outbound_id,
+            created: true,
+            deliveries,
+            skipped,
+        })
+    }
+}
+
+struct ReportRow<'a> {
+    activity_id: &'a str,
+    actor_id: &'a str,
+    kind: &'a str,
+    recipients: &'a str,
+    inbox: &'a str,
+    host: &'a str,
+    result: ReportResult,
+    status: Option<u16>,
+    reason: &'a str,
+    action: Option<SuggestedAction>,
+    attempts: u32,
+}
+
+async fn insert_report(
+    tx: &mut Transaction<'static, Sqlite>,
+    r: ReportRow<'_>,
+    now_ms: i64,
+) -> StoreResult<String> {
+    let report_id = uuid::Uuid::now_v7().to_string();
+    sqlx::query(
+        "INSERT INTO delivery_reports (report_id, activity_id, actor_id, activity_type, recipients, inbox_url, host, result, \
+         status_code, reason, suggested_action, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&report_id)
+    .bind(r.activity_id)
+    .bind(r.actor_id)
+    .bind(r.kind)
+    .bind(r.recipients)
+    .bind(r.inbox)
+    .bind(r.host)
+    .bind(r.result.as_str())
+    .bind(r.status.map(i64::from))
+    .bind(r.reason)
+    .bind(r.action.map(SuggestedAction::as_str))
+    .bind(i64::from(r.attempts))
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(report_id)
+}
+
+/// Recomputes an activity's status from its deliveries; returns it when it changed.
+async fn refresh_status(
+    tx: &mut Transaction<'static, Sqlite>,
+    outbound_id: i64,
+    now_ms: i64,
+) -> StoreResult<Option<ActivityStatus>> {
+    let row = sqlx::query(
+        "SELECT a.status AS status, \
+           (SELECT COUNT(*) FROM deliveries WHERE outbound_id = a.id AND state IN ('pending', 'in_flight')) AS open, \
+           (SELECT COUNT(*) FROM deliveries WHERE outbound_id = a.id AND state = 'failed') AS failed, \
+           (SELECT COUNT(*) FROM deliveries WHERE outbound_id = a.id) AS total \
+         FROM outbound_activities a WHERE a.id = ?",
+    )
+    .bind(outbound_id)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(backend)?;
+    let old = ActivityStatus::parse(row.get::<String, _>("status").as_str());
+    let (open, failed, total): (i64, i64, i64) =
+        (row.get("open"), row.get("failed"), row.get("total"));
+    let new = if failed > 0 {
+        ActivityStatus::Failed
+    } else if open > 0 {
+        ActivityStatus::Pending
+    } else {
+        ActivityStatus::Completed
+    };
+    if new == old && new != ActivityStatus::Failed {
+        return Ok(None);
+    }
+    let detail: Option<String> = if new == ActivityStatus::Failed {
+        let first: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT inbox, last_error FROM deliveries WHERE outbound_id = ? AND state = 'failed' ORDER BY updated_at LIMIT 1",
+        )
+        .bind(outbound_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)?;
+        first.map(|(inbox, err)| {
+            format!(
+                "{failed} of {total} deliveries failed permanently; first: {inbox}: {}",
+                err.unwrap_or_default()
+            )
+        })
+    } else {
+        None
+    };
+    sqlx::query(
+        "UPDATE outbound_activities SET status = ?, status_detail = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(new.as_str())
+    .bind(&detail)
+    .bind(now_ms)
+    .bind(outbound_id)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok((new != old).then_some(new))
+}
+
+#[async_trait]
+impl DeliveryStore for SqliteStore {
+    async fn enqueue(
+        &self,
+        outbound: &NewOutbound,
+        audience: &Audience,
+        now_ms: i64,
+    ) -> StoreResult<Enqueued> {
+        let mut tx = self.write_tx().await?;
+        let done = Self::enqueue_in(&mut tx, outbound, audience, now_ms, false).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(done)
+    }
+
+    async fn publish(
+        &self,
+        outbound: &NewOutbound,
+        audience: &Audience,
+        now_ms: i64,
+    ) -> StoreResult<Enqueued> {
+        let mut tx = self.write_tx().await?;
+        let done = Self::enqueue_in(&mut tx, outbound, audience, now_ms, true).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(done)
+    }
+
+    async fn claim_due(&self, l: ClaimLimits) -> StoreResult<Vec<ClaimedDelivery>> {
+        let mut tx = self.write_tx().await?;
+        let rows = sqlx::query(
+            "UPDATE deliveries SET state = 'in_flight', lease_until = ?1, updated_at = ?2 WHERE id IN ( \
+               SELECT id FROM ( \
+                 SELECT d.id AS id, d.attempts AS attempts, d.next_attempt_at AS due, \
+                   ROW_NUMBER() OVER (PARTITION BY d.host ORDER BY d.attempts > 0, d.next_attempt_at, d.id) \
+                     + COALESCE((SELECT COUNT(*) FROM deliveries f WHERE f.host = d.host AND f.state = 'in_flight'), 0) AS slot, \
+                   CASE WHEN h.circuit_open_until IS NOT NULL THEN 1 ELSE ?3 END AS host_limit \
+                 FROM deliveries d LEFT JOIN hosts h ON h.host = d.host \
+                 WHERE d.state = 'pending' AND d.next_attempt_at <= ?2 \
+                   AND (h.circuit_open_until IS NULL OR h.circuit_open_until <= ?2) \
+               ) WHERE slot <= host_limit ORDER BY attempts > 0, due, id LIMIT ?4 \
+             ) RETURNING id, outbound_id, inbox, host, recipients, attempts",
+        )
+        .bind(l.now_ms + l.lease_ms)
+        .bind(l.now_ms)
+        .bind(i64::from(l.per_host))
+        .bind(i64::from(l.limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let mut activities: HashMap<i64, (String, String, Option<i64>, String, Arc<str>)> =
+            HashMap::new();
+        let mut schemes: HashMap<String, Option<String>> = HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let outbound_id: i64 = row.get("outbound_id");
+            if let std::collections::hash_map::Entry::Vacant(slot) = activities.entry(outbound_id) {
+                let a = sqlx::query("SELECT activity_id, actor_id, package_id, kind, activity FROM outbound_activities WHERE id = ?")
+                    .bind(outbound_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                slot.insert((
+                    a.get("activity_id"),
+                    a.get("actor_id"),
+                    a.get("package_id"),
+                    a.get("kind"),
+                    Arc::from(a.get::<String, _>("activity")),
+                ));
+            }
+            let host: String = row.get("host");
+            if !schemes.contains_key(&host) {
+                let s: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT signature_scheme FROM hosts WHERE host = ?")
+                        .bind(&host)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                schemes.insert(host.clone(), s.flatten());
+            }
+            let (activity_id, actor_id, package_id, kind, activity) =
+                activities[&outbound_id].clone();
+            out.push(ClaimedDelivery {
+                id: row.get("id"),
+                outbound_id,
+                activity_id,
+                actor_id,
+                package_id,
+                kind,
+                activity,
+                inbox: row.get("inbox"),
+                scheme: schemes[&host].clone(),
+                host,
+                recipients: parse_list(&row.get::<String, _>("recipients")),
+                attempts: row.get::<i64, _>("attempts") as u32,
+            });
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(out)
+    }
+
+    async fn release_expired_claims(&self, now_ms: i64) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = 'pending', lease_until = NULL WHERE state = 'in_flight' AND lease_until < ?",
+        )
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn record_attempt(
+        &self,
+        d: &ClaimedDelivery,
+        outcome: &AttemptOutcome,
+        effect: HostEffect,
+        scheme: Option<&str>,
+        policy: &HostPolicy,
+        now_ms: i64,
+    ) -> StoreResult<Recorded> {
+        let mut tx = self.write_tx().await?;
+        let attempts = d.attempts + 1;
+        let recipients = json_list(&d.recipients)?;
+        let report = |result, status, reason, action| ReportRow {
+            activity_id: &d.activity_id,
+            actor_id: &d.actor_id,
+            kind: &d.kind,
+            recipients: &recipients,
+            inbox: &d.inbox,
+            host: &d.host,
+            result,
+            status,
+            reason,
+            action,
+            attempts,
+        };
+        let (state, next_at, status, error, report_row) = match outcome {
+            AttemptOutcome::Succeeded { status } => (
+                "succeeded",
+                now_ms,
+                Some(*status),
+                None,
+                Some(report(
+                    ReportResult::Success,
+                    Some(*status),
+                    "delivered",
+                    None,
+                )),
+            ),
+            AttemptOutcome::Retry {
+                at_ms,
+                status,
+                error,
+            } => ("pending", *at_ms, *status, Some(error.as_str()), None),
+            AttemptOutcome::Failed {
+                result,
+                status,
+                reason,
+                action,
+            } => (
+                "failed",
+                now_ms,
+                *status,
+                Some(reason.as_str()),
+                Some(report(*result, *status, reason, *action)),
+            ),
+        };
+        sqlx::query(
+            "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, \
+             lease_until = NULL, updated_at = ? WHERE id = ?",
+        )
+        .bind(state)
+        .bind(i64::from(attempts))
+        .bind(next_at)
+        .bind(status.map(i64::from))
+        .bind(error)
+        .bind(now_ms)
+        .bind(d.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let report_id = match report_row {
+            Some(r) => Some(insert_report(&mut tx, r, now_ms).await?),
+            None => None,
+        };
+
+        let mut recorded = Recorded {
+            report_id,
+            status_changed: None,
+            circuit_opened: false,
+            became_unavailable: false,
+        };
+        let delivered = matches!(outcome, AttemptOutcome::Succeeded { .. });
+        match effect {
+            HostEffect::Alive => {
+                sqlx::query(
+                    "INSERT INTO hosts (host, consecutive_failures, last_success_at, signature_scheme) VALUES (?1, 0, ?2, ?3) \
+                     ON CONFLICT (host) DO UPDATE SET consecutive_failures = 0, failing_since = NULL, circuit_open_until = NULL, \
+                     unavailable = CASE WHEN ?4 THEN 0 ELSE unavailable END, \
+                     last_success_at = CASE WHEN ?4 THEN ?2 ELSE last_success_at END, \
+                     signature_scheme = COALESCE(?3, signature_scheme)",
+                )
+                .bind(&d.host)
+                .bind(delivered.then_some(now_ms))
+                .bind(scheme)
+                .bind(delivered)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            }
+            HostEffect::Failing => {
+                let prev: Option<(i64, Option<i64>, i64)> = sqlx::query_as(
+                    "SELECT consecutive_failures, failing_since, unavailable FROM hosts WHERE host = ?",
+                )
+                .bind(&d.host)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+                let (failures, since, was_unavailable) = prev.unwrap_or((0, None, 0));
+                let failures = failures + 1;
+                let since = since.unwrap_or(now_ms);
+                let open_until = (failures >= i64::from(policy.failure_threshold)).then(|| {
+                    let doublings = (failures - i64::from(policy.failure_threshold)).min(20) as u32;
+                    now_ms
+                        + policy
+                            .base_cooldown_ms
+                            .saturating_mul(1 << doublings)
+                            .min(policy.max_cooldown_ms)
+                });
+                let unavailable =
+                    was_unavailable == 1 || now_ms - since >= policy.unavailable_after_ms;
+                recorded.circuit_opened = open_until.is_some();
+                recorded.became_unavailable = unavailable && was_unavailable == 0;
+                sqlx::query(
+                    "INSERT INTO hosts (host, consecutive_failures, failing_since, circuit_open_until, unavailable) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (host) DO UPDATE SET consecutive_failures = ?2, \
+                     failing_since = ?3, circuit_open_until = ?4, unavailable = ?5",
+                )
+                .bind(&d.host)
+                .bind(failures)
+                .bind(since)
+                .bind(open_until)
+                .bind(unavailable)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            }
+            HostEffect::Neutral => {}
+        }
+        recorded.status_changed = refresh_status(&mut tx, d.outbound_id, now_ms).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(recorded)
+    }
+
+    async fn next_due_at(&self) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar(
+            "SELECT MIN(MAX(d.next_attempt_at, COALESCE(h.circuit_open_until, 0))) FROM deliveries d \
+             LEFT JOIN hosts h ON h.host = d.host WHERE d.state = 'pending'",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)
+    }
+
+    async fn remove_followers_at_inbox(
+        &self,
+        inbox: &str,
+        report_id: &str,
+    ) -> StoreResult<Vec<(i64, String)>> {
+        let mut tx = self.write_tx().await?;
+        let removed: Vec<(i64, String)> = sqlx::query_as(
+            "DELETE FROM followers WHERE inbox = ?1 OR shared_inbox = ?1 RETURNING package_id, actor_id",
+        )
+        .bind(inbox)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query("UPDATE delivery_reports SET action_taken = 1 WHERE report_id = ?")
+            .bind(report_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(removed)
+    }
+
+    async fn count_host_reports(
+        &self,
+        host: &str,
+        status_code: u16,
+        since_ms: i64,
+    ) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM delivery_reports WHERE host = ? AND status_code = ? AND created_at >= ?",
+        )
+        .bind(host)
+        .bind(i64::from(status_code))
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    async fn count_actor_reports(
+        &self,
+        actor_id: &str,
+        status_code: u16,
+        since_ms: i64,
+    ) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM delivery_reports WHERE actor_id = ? AND status_code = ? AND created_at >= ?",
+        )
+        .bind(actor_id)
+        .bind(i64::from(status_code))
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    async fn flag_domain(&self, domain: &str, reason: &str, now_ms: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO flagged_domains (domain, reason, flagged_at) VALUES (?, ?, ?) ON CONFLICT (domain) DO NOTHING",
+        )
+        .bind(domain)
+        .bind(reason)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn flagged_domains(&self) -> StoreResult<Vec<FlaggedDomain>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT domain, reason, flagged_at FROM flagged_domains ORDER BY flagged_at, domain",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .into_iter()
+            .map(|(domain, reason, flagged_at)| FlaggedDomain {
+                domain,
+                reason,
+                flagged_at,
+            })
+            .collect())
+    }
+
+    async fn clear_flagged_domain(&self, domain: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM flagged_domains WHERE domain = ?")
+            .bind(domain)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn host_seen(&self, host: &str, _now_ms: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE hosts SET unavailable = 0, consecutive_failures = 0, failing_since = NULL, circuit_open_until = NULL \
+             WHERE host = ? AND (unavailable = 1 OR circuit_open_until IS NOT NULL)",
+        )
+        .bind(host)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn hosts(&self, now_ms: i64) -> StoreResult<Vec<HostState>> {
+        self.hosts_view(now_ms).await
+    }
+
+    async fn activity_status(&self, activity_id: &str) -> StoreResult<Option<ActivityStatusView>> {
+        self.activity_status_view(activity_id).await
+    }
+
+    async fn failures(
+        &self,
+        actor_id: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryReport>> {
+        self.failure_reports(actor_id, limit).await
+    }
+
+    async fn reports_for(&self, activity_id: &str) -> StoreResult<Vec<DeliveryReport>> {
+        self.activity_reports(activity_id).await
+    }
+
+    async fn dead_followers(&self, package_id: Option<i64>) -> StoreResult<Vec<DeadFollower>> {
+        self.dead_followers_view(package_id).await
+    }
+
+    async fn remove_follows(&self, follows: &[(i64, String)]) -> StoreResult<u64> {
+        let mut tx = self.write_tx().await?;
+        let mut n = 0;
+        for (package_id, actor_id) in follows {
+            n += sqlx::query("DELETE FROM followers WHERE package_id = ? AND actor_id = ?")
+                .bind(package_id)
+                .bind(actor_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(n)
+    }
+
+    async fn prune_reports(&self, before_ms: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM delivery_reports WHERE created_at < ?")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn recent_outbox(&self, package_id: i64, limit: u32) -> StoreResult<Vec<OutboxItem>> {
+        let mut items: Vec<OutboxItem> = sqlx::query_as::<_, (i64, String, String, i64)>(
+            "SELECT id, activity_id, activity, published FROM outbox WHERE package_id = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(package_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(|(id, activity_id, activity, published)| OutboxItem { id, activity_id, activity, published })
+        .collect();
+        items.reverse();
+        Ok(items)
+    }
+}
