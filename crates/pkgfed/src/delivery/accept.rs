@@ -10,12 +10,16 @@ use crate::store::Package;
 use crate::store::delivery::{Audience, DirectTarget};
 
 /// The Accept document. The Follow is embedded (Mastodon matches the Accept to its
-/// pending follow by the embedded Follow's id).
+/// pending follow by the embedded Follow's id). Its id derives from the Follow's, so
+/// a redelivered Follow queues the same Accept once.
 pub fn accept_document(state: &AppState, package: &Package, follow: &Value) -> Value {
     let actor = state.urls.actor(&package.handle);
     json!({
         "@context": "https://www.w3.org/ns/activitystreams",
-        "id": format!("{actor}#accepts/follows/{}", uuid::Uuid::now_v7()),
+        "id": format!(
+            "{actor}#accepts/follows/{}",
+            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, follow.get("id").and_then(Value::as_str).unwrap_or_default().as_bytes())
+        ),
         "type": "Accept",
         "actor": actor,
         "object": {

@@ -2,8 +2,8 @@
 //! side effects.
 //!
 //! ```text
-//! parse → resolve signer → verify signature → validate → addressing → persist
-//!       → side effects (type handlers) → emit event → 202
+//! parse → resolve signer → verify signature → validate → addressing → dedup
+//!       → side effects (type handlers) → persist → emit event → 202
 //! ```
 //! Each step is a small function in its own module with its own tests. Any step can
 //! stop the request with an [`Error`](crate::error::Error) whose HTTP status is
@@ -68,8 +68,23 @@ pub async fn run(state: &AppState, req: InboundRequest) -> Result<Outcome> {
         recipients: recipients.clone(),
         raw: String::from_utf8_lossy(&req.body).into_owned(),
     };
-    if !state.store.record_inbound(&record).await? {
+    if state.store.inbound_exists(&record.activity_id).await? {
         tracing::debug!(id = %record.activity_id, "duplicate activity");
+        return Ok(Outcome::Duplicate);
+    }
+    // Side effects run before the activity is recorded as seen, and are idempotent:
+    // if the process dies in between, the sender's retry runs them again instead of
+    // being taken for a duplicate.
+    let ctx = handlers::Context {
+        activity: &activity,
+        json: &json,
+        signer: &signer,
+        recipients: &recipients,
+    };
+    state.handlers.dispatch(state, &ctx).await?;
+    if !state.store.record_inbound(&record).await? {
+        // A concurrent copy of the same activity got here first; both ran the
+        // idempotent side effects.
         return Ok(Outcome::Duplicate);
     }
     signer::remember(state, &signer).await?;
@@ -81,20 +96,6 @@ pub async fn run(state: &AppState, req: InboundRequest) -> Result<Outcome> {
             state.clock.now_ms(),
         )
         .await?;
-
-    let ctx = handlers::Context {
-        activity: &activity,
-        json: &json,
-        signer: &signer,
-        recipients: &recipients,
-    };
-    if let Err(e) = state.handlers.dispatch(state, &ctx).await {
-        // Undo the dedup record so the sender's retry is not mistaken for a duplicate.
-        if let Err(forget) = state.store.forget_inbound(&record.activity_id).await {
-            tracing::error!(id = %record.activity_id, error = %forget, "cannot forget a failed activity");
-        }
-        return Err(e);
-    }
     state.events.publish(Event::ActivityReceived {
         activity_id: record.activity_id,
         kind: record.kind,

@@ -95,9 +95,8 @@ pub trait Store: DeliveryStore + Send + Sync + 'static {
 
     /// Persists a verified inbound activity; false if its id was seen before (dedup).
     async fn record_inbound(&self, record: &InboundRecord) -> StoreResult<bool>;
-    /// Forgets an inbound activity whose side effects failed, so the sender's retry
-    /// is processed instead of being taken for a duplicate.
-    async fn forget_inbound(&self, activity_id: &str) -> StoreResult<()>;
+    /// Whether an inbound activity with this id was persisted before.
+    async fn inbound_exists(&self, activity_id: &str) -> StoreResult<bool>;
 
     /// A cached remote key.
     async fn cached_key(&self, key_id: &str) -> StoreResult<Option<CachedKey>>;

@@ -356,13 +356,14 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn forget_inbound(&self, activity_id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM inbound_activities WHERE activity_id = ?")
-            .bind(activity_id)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
+    async fn inbound_exists(&self, activity_id: &str) -> StoreResult<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM inbound_activities WHERE activity_id = ?")
+                .bind(activity_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(found.is_some())
     }
 
     async fn cached_key(&self, key_id: &str) -> StoreResult<Option<CachedKey>> {
