@@ -7,7 +7,7 @@ use pkgfed_protocol::fetch::{Fetcher, RequestSigner};
 use pkgfed_protocol::keys::RsaPrivateKey;
 use pkgfed_protocol::signatures;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 use crate::config::Settings;
 use crate::delivery::clock::{Clock, SystemClock};
@@ -50,6 +50,11 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     /// Wakes the delivery worker when work is queued.
     pub delivery_wake: Arc<Notify>,
+    /// Turns true when the server starts shutting down (long-lived streams end).
+    pub shutdown: watch::Sender<bool>,
+    /// Bearer token of the admin API (configured, or generated and stored). Secret:
+    /// never log it.
+    pub admin_token: String,
 }
 
 impl std::ops::Deref for AppState {
@@ -70,6 +75,8 @@ impl AppState {
     pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self> {
         let store = store::open(&settings.database_url).await?;
         let instance_key = load_or_create_instance_key(&store).await?;
+        let admin_token =
+            crate::web::admin::auth::load_or_create_token(&store, &settings.admin_token).await?;
         let fetcher = Fetcher::new(settings.fetch.clone())
             .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         let urls = Urls::new(&settings.base_url);
@@ -89,6 +96,8 @@ impl AppState {
                 handlers: HandlerRegistry::standard(),
                 clock,
                 delivery_wake: Arc::new(Notify::new()),
+                shutdown: watch::channel(false).0,
+                admin_token,
                 settings,
             }),
         })

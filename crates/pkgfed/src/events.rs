@@ -1,7 +1,7 @@
 //! Typed events and the [`EventPublisher`] they go through.
 //!
 //! Every step of the pipeline emits an [`Event`]; the in-process publisher fans them
-//! out to subscribers (tests, and later an SSE stream for operators). A broker-backed
+//! out to subscribers (tests, and the operators' SSE stream `/api/v1/admin/events`). A broker-backed
 //! publisher implements the same trait, so callers never change. Event names are
 //! listed in `docs/events.md`.
 

@@ -22,6 +22,11 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(Deliverer::new(state.clone()).run(stop_rx.clone()));
     let housekeeping = tokio::spawn(housekeeping(state.clone(), stop_rx));
+    let signal = state.shutdown.clone();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signal.send(true);
+    };
     let result = web::serve(listener, state, grace, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = worker.await;

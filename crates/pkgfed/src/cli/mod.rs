@@ -1,7 +1,9 @@
-//! The command line: `pkgfed serve`, `pkgfed config check`, `pkgfed packages …`.
+//! The command line: `pkgfed serve`, `pkgfed config check`, `pkgfed packages …`,
+//! `pkgfed admin …`.
 //!
 //! One file per command group; `main` only parses and calls [`run`].
 
+mod admin_cmd;
 mod config_cmd;
 mod packages_cmd;
 mod serve;
@@ -11,6 +13,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, apply_env_overrides};
+
+pub use admin_cmd::{AdminArgs, AdminCommand};
 
 /// Follow software packages from the fediverse.
 #[derive(Debug, Parser)]
@@ -40,6 +44,8 @@ pub enum Command {
     /// Manage package actors in the local database.
     #[command(subcommand)]
     Packages(PackagesCommand),
+    /// Operate the running server through its admin API (delivery state, events).
+    Admin(AdminArgs),
 }
 
 /// `pkgfed config …`
@@ -113,5 +119,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { dev } => serve::run(config, dev).await,
         Command::Config(ConfigCommand::Check { dev }) => config_cmd::check(config, dev),
         Command::Packages(cmd) => packages_cmd::run(config, cmd).await,
+        Command::Admin(args) => admin_cmd::run(config, args).await,
     }
 }

@@ -101,8 +101,8 @@ pub struct DeliveryConfig {
     pub backfill_pacing_ms: u64,
 }
 
-/// `[admin]`
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// `[admin]`. Its `Debug` output hides the token.
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminConfig {
     /// Bearer token of the admin API. Empty: one is generated at first start and
@@ -224,8 +224,22 @@ impl Default for PackagesConfig {
     }
 }
 
+impl std::fmt::Debug for AdminConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let token = if self.token.is_empty() {
+            ""
+        } else {
+            "<redacted>"
+        };
+        f.debug_struct("AdminConfig")
+            .field("token", &token)
+            .finish()
+    }
+}
+
 /// A validated configuration with parsed values, ready to wire the application.
-#[derive(Clone, Debug)]
+/// Its `Debug` output hides the admin token.
+#[derive(Clone)]
 pub struct Settings {
     /// The configuration it was made from (for printing).
     pub raw: Config,
@@ -255,6 +269,17 @@ pub struct Settings {
     pub delivery: DeliveryConfig,
     /// Configured admin token (empty: generated and stored).
     pub admin_token: String,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("base_url", &self.base_url.as_str())
+            .field("database_url", &redact::redact_url(&self.database_url))
+            .field("raw", &self.raw)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {

@@ -19,6 +19,17 @@ pub fn redacted_toml(config: &Config) -> String {
         .unwrap_or_else(|e| format!("# configuration cannot be printed: {e}\n"))
 }
 
+/// A URL with its password masked (other text unchanged).
+pub fn redact_url(s: &str) -> String {
+    if let Ok(mut url) = url::Url::parse(s)
+        && url.password().is_some()
+        && url.set_password(Some("redacted")).is_ok()
+    {
+        return url.to_string();
+    }
+    s.to_owned()
+}
+
 fn redact(value: &mut Value, key: &str) {
     match value {
         Value::Table(t) => t.iter_mut().for_each(|(k, v)| redact(v, k)),
@@ -26,14 +37,7 @@ fn redact(value: &mut Value, key: &str) {
         Value::String(s) if SECRET_WORDS.iter().any(|w| key.contains(w)) && !s.is_empty() => {
             *s = "<redacted>".into();
         }
-        Value::String(s) => {
-            if let Ok(mut url) = url::Url::parse(s)
-                && url.password().is_some()
-                && url.set_password(Some("redacted")).is_ok()
-            {
-                *s = url.to_string();
-            }
-        }
+        Value::String(s) => *s = redact_url(s),
         _ => {}
     }
 }
@@ -41,6 +45,15 @@ fn redact(value: &mut Value, key: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_hides_the_admin_token() {
+        let mut c = Config::default();
+        c.admin.token = "a-very-secret-token-that-is-long-enough".into();
+        c.server.base_url = "https://pkgs.example.org".into();
+        let shown = format!("{c:?} {:?}", c.validate().map(|s| format!("{s:?}")));
+        assert!(!shown.contains("a-very-secret"), "{shown}");
+    }
 
     #[test]
     fn url_passwords_are_masked() {

@@ -11,7 +11,7 @@ use pkgfed_protocol::keys::RsaPrivateKey;
 use pkgfed_protocol::signatures::{self, Rfc9421Key};
 use url::Url;
 
-use crate::app::AppState;
+use crate::app::{ActorSigner, AppState};
 use crate::store::delivery::ClaimedDelivery;
 
 /// Stored names of the signature schemes.
@@ -56,25 +56,6 @@ impl RequestSigner for Rfc9421Signer {
     }
 }
 
-/// Signs with draft-cavage `rsa-sha256`.
-struct CavageSigner {
-    key: Arc<RsaPrivateKey>,
-    key_id: String,
-}
-
-impl RequestSigner for CavageSigner {
-    fn sign(
-        &self,
-        method: &Method,
-        url: &Url,
-        headers: &mut HeaderMap,
-        body: Option<&[u8]>,
-    ) -> Result<(), pkgfed_protocol::Error> {
-        signatures::sign_cavage(method, url, headers, body, &self.key_id, &self.key)?;
-        Ok(())
-    }
-}
-
 async fn post(
     state: &AppState,
     url: &Url,
@@ -111,7 +92,7 @@ pub async fn attempt(
         }
     };
     let key_id = format!("{}#main-key", d.actor_id);
-    let cavage = CavageSigner {
+    let cavage = ActorSigner {
         key: key.clone(),
         key_id: key_id.clone(),
     };

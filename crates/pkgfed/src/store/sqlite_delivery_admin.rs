@@ -185,7 +185,7 @@ impl SqliteStore {
                 let target = shared.clone().unwrap_or_else(|| inbox.clone());
                 let host = host_of(&target);
                 let reason = if unavailable.contains(&host) {
-                    format!("host {host} is unavailable (failing for 7 days)")
+                    format!("host {host} is marked unavailable (failing continuously)")
                 } else if gone.contains(&inbox) || shared.as_ref().is_some_and(|s| gone.contains(s))
                 {
                     "its inbox answered 404/410".to_owned()

@@ -6,7 +6,9 @@
 //! | `/actor` | [`instance`] |
 //! | `/packages/{handle}` and its `outbox`, `followers`, `following` | [`packages`] |
 //! | `/inbox`, `/packages/{handle}/inbox` | [`inbox`] |
+//! | `/api/v1/admin/…` (bearer token) | [`admin`] |
 
+pub mod admin;
 pub mod error;
 pub mod inbox;
 pub mod instance;
@@ -47,6 +49,7 @@ pub fn router(state: AppState) -> Router {
             "/packages/{handle}/following",
             get(packages::collections::following),
         )
+        .nest(admin::PREFIX, admin::routes(&state))
         .with_state(state)
 }
 

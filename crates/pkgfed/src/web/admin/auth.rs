@@ -51,7 +51,11 @@ pub fn token_matches(given: &str, expected: &str) -> bool {
 
 /// Lets the request through only with `Authorization: Bearer <admin token>`;
 /// otherwise 401 with `WWW-Authenticate: Bearer` (RFC 6750) and nothing else done.
-pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn require_token(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let given = request
         .headers()
         .get(header::AUTHORIZATION)
