@@ -23,6 +23,11 @@ use crate::store::delivery::{
     AttemptOutcome, ClaimLimits, ClaimedDelivery, HostPolicy, ReportResult,
 };
 
+/// Longest wait between looks at the queue. Work queued in this process wakes the
+/// worker at once; work queued by another process on the same database (a CLI
+/// command) cannot, so an idle worker still looks every second.
+const MAX_IDLE_MS: i64 = 1_000;
+
 /// Runs deliveries.
 #[derive(Clone)]
 pub struct Deliverer {
@@ -31,6 +36,10 @@ pub struct Deliverer {
     permits: Arc<Semaphore>,
     /// Parsed signing keys by package id (0: the instance actor).
     keys: Arc<Mutex<HashMap<i64, Arc<RsaPrivateKey>>>>,
+    /// Held from recording a permanent failure until its remediation ran, so the
+    /// repeat rules count exactly: two concurrent 401s must not both count 4 and
+    /// so skip the recommendation made at exactly 3.
+    remediation: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Deliverer {
@@ -41,6 +50,7 @@ impl Deliverer {
             state,
             permits,
             keys: Arc::default(),
+            remediation: Arc::default(),
         }
     }
 
@@ -133,6 +143,18 @@ impl Deliverer {
             if !idle {
                 continue;
             }
+            // A claim whose attempt could not be recorded (e.g. the database was
+            // unavailable) would otherwise stay in flight until the next start.
+            match self
+                .state
+                .store
+                .release_expired_claims(self.state.clock.now_ms())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(n, "returned deliveries whose claim expired to the queue"),
+                Err(e) => tracing::error!(error = %e, "cannot release expired claims"),
+            }
             let sleep = self.sleep_for().await;
             tokio::select! {
                 () = wake.notified() => {}
@@ -140,11 +162,12 @@ impl Deliverer {
                 _ = shutdown.changed() => {}
             }
         }
-        // Let in-flight deliveries finish (bounded by the request timeout); their
+        // Let in-flight deliveries finish (bounded by two request timeouts: a double
+        // knock sends twice); their
         // claims would otherwise be resumed by the next start.
         let all = self.state.settings.delivery.concurrency;
         let _ = tokio::time::timeout(
-            self.state.settings.fetch.timeout,
+            self.state.settings.fetch.timeout * 2,
             self.permits.acquire_many(all),
         )
         .await;
@@ -154,10 +177,10 @@ impl Deliverer {
         let now = self.state.clock.now_ms();
         let next = self.state.store.next_due_at().await.ok().flatten();
         let ms = match next {
-            Some(t) if t > now => (t - now).min(60_000),
-            // Due but not claimable (a host at its limit): wait for a completion.
-            Some(_) => 1_000,
-            None => 60_000,
+            Some(t) if t > now => (t - now).min(MAX_IDLE_MS),
+            // Due but not claimable (a host at its limit: a completion wakes the
+            // worker sooner), or nothing queued.
+            _ => MAX_IDLE_MS,
         };
         Duration::from_millis(ms.max(10) as u64)
     }
@@ -258,6 +281,13 @@ impl Deliverer {
             }
         };
         let remembered = matches!(class, Class::Success).then_some(scheme);
+        let _remediating = match &outcome {
+            AttemptOutcome::Failed {
+                result: ReportResult::PermanentFailure,
+                ..
+            } => Some(self.remediation.lock().await),
+            _ => None,
+        };
         let recorded = state
             .store
             .record_attempt(d, &outcome, effect, remembered, &self.policy(), now)

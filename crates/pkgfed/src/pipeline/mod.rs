@@ -72,6 +72,15 @@ pub async fn run(state: &AppState, req: InboundRequest) -> Result<Outcome> {
         tracing::debug!(id = %record.activity_id, "duplicate activity");
         return Ok(Outcome::Duplicate);
     }
+    // A verified activity proves its server is up: deliveries to it resume — before
+    // the side effects, so the Accept of a Follow from a recovered host is sent.
+    state
+        .store
+        .host_seen(
+            &crate::store::host_of(&signer.actor_id),
+            state.clock.now_ms(),
+        )
+        .await?;
     // Side effects run before the activity is recorded as seen, and are idempotent:
     // if the process dies in between, the sender's retry runs them again instead of
     // being taken for a duplicate.
@@ -88,14 +97,6 @@ pub async fn run(state: &AppState, req: InboundRequest) -> Result<Outcome> {
         return Ok(Outcome::Duplicate);
     }
     signer::remember(state, &signer).await?;
-    // A verified activity proves its server is up: deliveries to it resume.
-    state
-        .store
-        .host_seen(
-            &crate::store::host_of(&signer.actor_id),
-            state.clock.now_ms(),
-        )
-        .await?;
     state.events.publish(Event::ActivityReceived {
         activity_id: record.activity_id,
         kind: record.kind,

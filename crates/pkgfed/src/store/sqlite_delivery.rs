@@ -657,7 +657,7 @@ impl DeliveryStore for SqliteStore {
     async fn host_seen(&self, host: &str, _now_ms: i64) -> StoreResult<()> {
         sqlx::query(
             "UPDATE hosts SET unavailable = 0, consecutive_failures = 0, failing_since = NULL, circuit_open_until = NULL \
-             WHERE host = ? AND (unavailable = 1 OR circuit_open_until IS NOT NULL)",
+             WHERE host = ? AND (unavailable = 1 OR circuit_open_until IS NOT NULL OR failing_since IS NOT NULL)",
         )
         .bind(host)
         .execute(&self.pool)

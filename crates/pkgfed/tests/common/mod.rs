@@ -1,10 +1,14 @@
 //! Test harness: the real pkgfed server on a loopback port with a fresh SQLite file,
-//! and a follower peer (its own key, actor and inbox) on another loopback port.
+//! and a follower peer (its own key, actor and inbox) on another loopback port;
+//! [`fleet`]: many loopback inboxes with scripted answers; [`manual`]: a server whose
+//! delivery queue runs on a manual clock, driven by the test.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+pub mod fleet;
+pub mod manual;
 pub mod peer;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use pkgfed::app::AppState;
@@ -44,21 +48,38 @@ impl TestServer {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::boot(tweak, None).await
+    }
+
+    /// With `clock`, the delivery queue runs on it and no worker is started (the
+    /// test drives deliveries); without, the real server with its worker.
+    async fn boot(
+        tweak: impl FnOnce(&mut Config),
+        clock: Option<Arc<dyn pkgfed::delivery::clock::Clock>>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let mut config = test_config(port, &dir.path().join("pkgfed.db"));
         tweak(&mut config);
         let settings = config.validate().unwrap();
-        let state = AppState::build(settings).await.unwrap();
+        let manual = clock.is_some();
+        let state = match clock {
+            Some(clock) => AppState::build_with_clock(settings, clock).await.unwrap(),
+            None => AppState::build(settings).await.unwrap(),
+        };
         let (tx, rx) = oneshot::channel::<()>();
         let s = state.clone();
         tokio::spawn(async move {
-            pkgfed::server::run(listener, s, Duration::from_secs(5), async {
+            let stop = async {
                 let _ = rx.await;
-            })
-            .await
-            .unwrap();
+            };
+            let grace = Duration::from_secs(5);
+            if manual {
+                pkgfed::web::serve(listener, s, grace, stop).await.unwrap();
+            } else {
+                pkgfed::server::run(listener, s, grace, stop).await.unwrap();
+            }
         });
         Self {
             base: format!("http://127.0.0.1:{port}"),
