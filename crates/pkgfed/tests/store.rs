@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use pkgfed::store::{
-    self, InboundRecord, NewFollower, NewPackage, PackageMeta, SharedStore, StoreError,
+    self, CachedKey, InboundRecord, NewFollower, NewPackage, PackageMeta, SharedStore, StoreError,
 };
 use pkgfed_registries::Ecosystem;
 
@@ -131,6 +131,35 @@ async fn inbound_activities_are_deduplicated() {
     assert!(!s.record_inbound(&r).await.unwrap(), "duplicate");
     assert!(s.inbound_exists(&r.activity_id).await.unwrap());
     assert!(!s.inbound_exists("https://a.example/2").await.unwrap());
+}
+
+#[tokio::test]
+async fn remote_keys_are_cached_updated_forgotten_and_persisted() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let s = store::open(&url).await.unwrap();
+    let key = |pem: &str, fetched_at: i64| CachedKey {
+        key_id: "https://a.example/users/a#main-key".into(),
+        actor_id: "https://a.example/users/a".into(),
+        public_key_pem: pem.into(),
+        inbox: "https://a.example/users/a/inbox".into(),
+        shared_inbox: None,
+        fetched_at,
+    };
+    let id = "https://a.example/users/a#main-key";
+    assert_eq!(s.cached_key(id).await.unwrap(), None);
+    s.put_cached_key(&key("one", 1)).await.unwrap();
+    assert_eq!(s.cached_key(id).await.unwrap(), Some(key("one", 1)));
+    // A refetch (key rotation, or an expired TTL) replaces it.
+    s.put_cached_key(&key("two", 2)).await.unwrap();
+    assert_eq!(s.cached_key(id).await.unwrap(), Some(key("two", 2)));
+    // Another process opening the file sees what was written.
+    let other = store::open(&url).await.unwrap();
+    assert_eq!(other.cached_key(id).await.unwrap(), Some(key("two", 2)));
+    // Deleting the actor forgets its keys.
+    s.remove_actor("https://a.example/users/a").await.unwrap();
+    assert_eq!(s.cached_key(id).await.unwrap(), None);
+    assert_eq!(s.counts().await.unwrap().remote_keys, 0);
 }
 
 #[tokio::test]

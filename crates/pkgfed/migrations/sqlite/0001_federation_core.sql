@@ -36,6 +36,7 @@ CREATE TABLE followers (
     UNIQUE (package_id, actor_id)
 );
 CREATE INDEX followers_actor ON followers (actor_id);
+CREATE INDEX followers_package ON followers (package_id, id);  -- cursor paging, fan-out
 
 CREATE TABLE inbound_activities (
     id          INTEGER PRIMARY KEY,

@@ -1,6 +1,8 @@
 //! The SQLite backend: one file in WAL mode, created and migrated on open.
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,6 +19,33 @@ use super::*;
 #[derive(Clone)]
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
+    /// In-memory copy of `remote_keys` rows (see [`KeyCache`]).
+    keys: Arc<Mutex<KeyCache>>,
+}
+
+/// Most remote keys kept in memory (about 1 KiB each); when full it starts over.
+const KEY_CACHE_CAPACITY: usize = 4096;
+
+/// `remote_keys` rows this process has read or written, by key id.
+///
+/// Every signed inbox POST looks up its key, and a query costs several round trips to
+/// a connection's worker thread (about a sixth of the CPU of a POST). The table
+/// changes only through this store (`put_cached_key`, `remove_actor`; the CLI never
+/// touches it), which updates this copy after each change. `generation` counts those
+/// changes so that a row read before a change is not remembered after it.
+#[derive(Default)]
+struct KeyCache {
+    keys: HashMap<String, CachedKey>,
+    generation: u64,
+}
+
+impl KeyCache {
+    fn remember(&mut self, k: &CachedKey) {
+        if self.keys.len() >= KEY_CACHE_CAPACITY && !self.keys.contains_key(&k.key_id) {
+            self.keys.clear();
+        }
+        self.keys.insert(k.key_id.clone(), k.clone());
+    }
 }
 
 pub(super) fn backend(e: sqlx::Error) -> StoreError {
@@ -46,10 +75,18 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // sqlx pings a connection before lending it out (and again when it comes
+            // back). For a network database that catches dead connections; a SQLite
+            // connection is a local file handle that cannot go stale, so the ping is
+            // only an extra round trip to the connection's worker thread per query.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| open_err(e.to_string()))?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            keys: Arc::default(),
+        };
         store.migrate().await.map_err(|e| open_err(e.to_string()))?;
         Ok(store)
     }
@@ -305,6 +342,10 @@ impl Store for SqliteStore {
             .await
             .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
+        if let Ok(mut cache) = self.keys.lock() {
+            cache.generation += 1;
+            cache.keys.retain(|_, k| k.actor_id != actor_id);
+        }
         Ok(removed)
     }
 
@@ -367,6 +408,13 @@ impl Store for SqliteStore {
     }
 
     async fn cached_key(&self, key_id: &str) -> StoreResult<Option<CachedKey>> {
+        let generation = match self.keys.lock() {
+            Ok(cache) => match cache.keys.get(key_id) {
+                Some(k) => return Ok(Some(k.clone())),
+                None => cache.generation,
+            },
+            Err(_) => u64::MAX,
+        };
         let row = sqlx::query(
             "SELECT key_id, actor_id, public_key_pem, inbox, shared_inbox, fetched_at FROM remote_keys WHERE key_id = ?",
         )
@@ -374,14 +422,20 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(row.map(|row| CachedKey {
+        let key = row.map(|row| CachedKey {
             key_id: row.get("key_id"),
             actor_id: row.get("actor_id"),
             public_key_pem: row.get("public_key_pem"),
             inbox: row.get("inbox"),
             shared_inbox: row.get("shared_inbox"),
             fetched_at: row.get("fetched_at"),
-        }))
+        });
+        if let (Some(k), Ok(mut cache)) = (&key, self.keys.lock())
+            && cache.generation == generation
+        {
+            cache.remember(k);
+        }
+        Ok(key)
     }
 
     async fn put_cached_key(&self, k: &CachedKey) -> StoreResult<()> {
@@ -399,6 +453,10 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(backend)?;
+        if let Ok(mut cache) = self.keys.lock() {
+            cache.generation += 1;
+            cache.remember(k);
+        }
         Ok(())
     }
 

@@ -655,6 +655,21 @@ impl DeliveryStore for SqliteStore {
     }
 
     async fn host_seen(&self, host: &str, _now_ms: i64) -> StoreResult<()> {
+        // Called for every verified inbound activity, and almost every host is
+        // healthy: look first, so a healthy host costs a read and no write (an UPDATE
+        // takes SQLite's write lock even when it matches no row, and writers on
+        // different connections wait for each other by sleeping).
+        let unhealthy: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM hosts \
+             WHERE host = ? AND (unavailable = 1 OR circuit_open_until IS NOT NULL OR failing_since IS NOT NULL)",
+        )
+        .bind(host)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        if unhealthy.is_none() {
+            return Ok(());
+        }
         sqlx::query(
             "UPDATE hosts SET unavailable = 0, consecutive_failures = 0, failing_since = NULL, circuit_open_until = NULL \
              WHERE host = ? AND (unavailable = 1 OR circuit_open_until IS NOT NULL OR failing_since IS NOT NULL)",

@@ -1,0 +1,123 @@
+//! Direct access to pkgfed's SQLite file while no server runs: row counts and bulk
+//! seeding (schema: crates/pkgfed/migrations/sqlite/0001_federation_core.sql).
+
+use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use pkgfed_registries::{Ecosystem, PackageId, handle};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Connection, SqliteConnection};
+
+async fn open(database_url: &str) -> Result<SqliteConnection> {
+    let options = SqliteConnectOptions::from_str(database_url)
+        .with_context(|| format!("bad database URL {database_url}"))?
+        .foreign_keys(true);
+    SqliteConnection::connect_with(&options)
+        .await
+        .with_context(|| format!("cannot open {database_url}"))
+}
+
+/// How many inbound activities are stored.
+pub async fn count_inbound(database_url: &str) -> Result<i64> {
+    let mut conn = open(database_url).await?;
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbound_activities")
+        .fetch_one(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(n)
+}
+
+/// A seeded package: its handle and store id.
+#[derive(Clone, Debug)]
+pub struct SeededPackage {
+    /// The actor handle (`cargo.bench-pkg-00001`).
+    pub handle: String,
+}
+
+/// What was seeded.
+#[derive(Debug)]
+pub struct Seeded {
+    /// Packages, in id order (ids 1..=n).
+    pub packages: Vec<SeededPackage>,
+    /// How many packages have the large follower lists.
+    pub popular: usize,
+}
+
+/// Inserts `packages` cargo packages (all sharing one RSA key: generating thousands
+/// of keys would dominate the benchmark) and `followers` follow rows from distinct
+/// remote actors on 100 remote hosts, in one transaction.
+///
+/// Followers are skewed as on a real instance: half of them follow the first ten
+/// packages (so those have long, multi-page followers collections), the other half
+/// are spread evenly over all packages. `single_ecosystem` must match the server's
+/// `packages.ecosystems` (handles carry the `cargo.` prefix unless it is the only one).
+pub async fn seed(
+    database_url: &str,
+    packages: usize,
+    followers: usize,
+    single_ecosystem: bool,
+) -> Result<Seeded> {
+    let key = pkgfed_protocol::keys::RsaPrivateKey::generate()
+        .context("cannot generate the shared package key")?;
+    let (private_pem, public_pem) = (key.to_pkcs8_pem(), key.public_key_pem());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let mut conn = open(database_url).await?;
+    let mut tx = conn.begin().await?;
+    let mut seeded = Vec::with_capacity(packages);
+    for i in 0..packages {
+        let id = PackageId::new(Ecosystem::Cargo, &format!("bench-pkg-{i:05}"))
+            .context("invalid seeded package name")?;
+        let h = handle::to_handle(&id, single_ecosystem);
+        sqlx::query(
+            "INSERT INTO packages (id, ecosystem, name_key, name, handle, purl, description, private_key_pem, public_key_pem, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind((i + 1) as i64)
+        .bind(id.ecosystem().as_str())
+        .bind(id.key())
+        .bind(id.name())
+        .bind(&h)
+        .bind(id.purl())
+        .bind(format!("Seeded package {i} for the memory benchmark"))
+        .bind(&private_pem)
+        .bind(&public_pem)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context("cannot insert a package (is the database migrated and empty?)")?;
+        seeded.push(SeededPackage { handle: h });
+    }
+    let popular = packages.min(10);
+    for i in 0..followers {
+        let package = if i % 2 == 0 && popular > 0 {
+            (i / 2) % popular
+        } else {
+            (i / 2) % packages.max(1)
+        };
+        let host = format!("https://f{:02}.example", i % 100);
+        let actor = format!("{host}/users/u{i}");
+        sqlx::query(
+            "INSERT INTO followers (id, package_id, actor_id, inbox, shared_inbox, follow_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind((i + 1) as i64)
+        .bind((package + 1) as i64)
+        .bind(&actor)
+        .bind(format!("{actor}/inbox"))
+        .bind(format!("{host}/inbox"))
+        .bind(format!("{host}/follows/{i}"))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context("cannot insert a follower")?;
+    }
+    tx.commit().await?;
+    conn.close().await?;
+    Ok(Seeded {
+        packages: seeded,
+        popular,
+    })
+}
