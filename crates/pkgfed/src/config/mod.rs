@@ -514,6 +514,27 @@ mod tests {
         c
     }
 
+    /// docs/configuration.md documents every key, under its section.
+    #[test]
+    fn every_key_is_documented() {
+        let docs = include_str!("../../../../docs/configuration.md");
+        let value = toml::Value::try_from(Config::default()).unwrap();
+        for (section, table) in value.as_table().unwrap() {
+            let heading = format!("## `[{section}]`");
+            let start = docs
+                .find(&heading)
+                .unwrap_or_else(|| panic!("no section {heading}"));
+            let body = &docs[start + heading.len()..];
+            let body = &body[..body.find("\n## ").unwrap_or(body.len())];
+            for key in table.as_table().unwrap().keys() {
+                assert!(
+                    body.contains(&format!("| `{key}` |")),
+                    "{section}.{key} is not documented"
+                );
+            }
+        }
+    }
+
     #[test]
     fn missing_base_url_names_the_key() {
         let err = Config::default().validate().unwrap_err().to_string();
