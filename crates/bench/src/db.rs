@@ -121,3 +121,76 @@ pub async fn seed(
         popular,
     })
 }
+
+/// One follow row to insert.
+#[derive(Clone, Debug)]
+pub struct FollowerRow {
+    /// The follower's actor id.
+    pub actor_id: String,
+    /// Its inbox.
+    pub inbox: String,
+    /// Its shared inbox, if any.
+    pub shared_inbox: Option<String>,
+    /// Id of the Follow activity.
+    pub follow_id: String,
+}
+
+/// Inserts `rows` as followers of the package with `handle`, in one transaction;
+/// returns the package's store id.
+pub async fn seed_followers(database_url: &str, handle: &str, rows: &[FollowerRow]) -> Result<i64> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let mut conn = open(database_url).await?;
+    let package_id: i64 = sqlx::query_scalar("SELECT id FROM packages WHERE handle = ?")
+        .bind(handle)
+        .fetch_one(&mut conn)
+        .await
+        .with_context(|| format!("no package {handle}"))?;
+    let mut tx = conn.begin().await?;
+    for r in rows {
+        sqlx::query(
+            "INSERT INTO followers (package_id, actor_id, inbox, shared_inbox, follow_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(package_id)
+        .bind(&r.actor_id)
+        .bind(&r.inbox)
+        .bind(&r.shared_inbox)
+        .bind(&r.follow_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context("cannot insert a follower")?;
+    }
+    tx.commit().await?;
+    conn.close().await?;
+    Ok(package_id)
+}
+
+/// Deliveries still pending or in flight.
+pub async fn open_deliveries(database_url: &str) -> Result<i64> {
+    let mut conn = open(database_url).await?;
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM deliveries WHERE state IN ('pending', 'in_flight')",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    conn.close().await?;
+    Ok(n)
+}
+
+/// Deliveries per state, as `state=count` pairs.
+pub async fn delivery_states(database_url: &str) -> Result<String> {
+    let mut conn = open(database_url).await?;
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT state, COUNT(*) FROM deliveries GROUP BY state ORDER BY state")
+            .fetch_all(&mut conn)
+            .await?;
+    conn.close().await?;
+    Ok(rows
+        .iter()
+        .map(|(s, n)| format!("{s}={n}"))
+        .collect::<Vec<_>>()
+        .join(" "))
+}

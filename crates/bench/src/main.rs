@@ -14,9 +14,10 @@
 //! - `load`: a closed-loop HTTP/1.1 load generator on raw hyper connections.
 //! - `stats`: latency percentiles and report formatting.
 //! - `db`: row counts and bulk seeding of the SQLite file while no server runs.
-//! - `inbox`, `get`, `rss`, `verify_cost`: one module per subcommand.
+//! - `inbox`, `get`, `rss`, `verify_cost`, `fanout`: one module per subcommand.
 
 mod db;
+mod fanout;
 mod get;
 mod inbox;
 mod load;
@@ -66,6 +67,9 @@ enum Command {
     /// Cost of RSA-2048 signing and verification and of the rest of signature
     /// checking, on one thread, without a server.
     VerifyCost(verify_cost::VerifyCostArgs),
+    /// One activity delivered to many followers on many loopback inbox servers,
+    /// against the cost of its RSA signatures alone.
+    Fanout(fanout::FanoutArgs),
 }
 
 fn runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
@@ -83,5 +87,6 @@ fn main() -> anyhow::Result<()> {
         Command::Get(args) => runtime(args.common.client_threads)?.block_on(get::run(args)),
         Command::Rss(args) => runtime(args.common.client_threads)?.block_on(rss::run(args)),
         Command::VerifyCost(args) => verify_cost::run(&args),
+        Command::Fanout(args) => runtime(args.common.client_threads)?.block_on(fanout::run(args)),
     }
 }

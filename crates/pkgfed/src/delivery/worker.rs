@@ -28,6 +28,9 @@ use crate::store::delivery::{
 /// command) cannot, so an idle worker still looks every second.
 const MAX_IDLE_MS: i64 = 1_000;
 
+/// Longest wait for a batch of free permits before claiming fewer (see `run`).
+const BATCH_WAIT: Duration = Duration::from_millis(20);
+
 /// Runs deliveries.
 #[derive(Clone)]
 pub struct Deliverer {
@@ -116,6 +119,25 @@ impl Deliverer {
                 break;
             }
             let free = self.permits.available_permits() as u32;
+            // Claim in batches. A claim ranks every due delivery inside the write
+            // lock (milliseconds with thousands queued), so claiming one delivery
+            // per completion made a large fan-out quadratic and starved the
+            // attempts' own bookkeeping of the lock. With few permits free, wait
+            // (briefly, so slow hosts holding most permits cannot idle the rest)
+            // for more completions, then claim whatever is free.
+            let min_batch = (self.state.settings.delivery.concurrency / 4).max(1);
+            let free = if free < min_batch {
+                let permits = &self.permits;
+                let _ = tokio::time::timeout(BATCH_WAIT, async {
+                    while (permits.available_permits() as u32) < min_batch {
+                        wake.notified().await;
+                    }
+                })
+                .await;
+                self.permits.available_permits() as u32
+            } else {
+                free
+            };
             let claimed = if free > 0 {
                 match self.claim(free).await {
                     Ok(c) => c,

@@ -240,11 +240,14 @@ async fn refresh_status(
     outbound_id: i64,
     now_ms: i64,
 ) -> StoreResult<Option<ActivityStatus>> {
+    // EXISTS, not COUNT: this runs after every attempt, inside the write lock, and
+    // counting an activity's deliveries scans all of them (a fan-out to thousands
+    // of inboxes made it quadratic). The counts are only needed for the detail of
+    // a failed activity.
     let row = sqlx::query(
         "SELECT a.status AS status, \
-           (SELECT COUNT(*) FROM deliveries WHERE outbound_id = a.id AND state IN ('pending', 'in_flight')) AS open, \
-           (SELECT COUNT(*) FROM deliveries WHERE outbound_id = a.id AND state = 'failed') AS failed, \
-           (SELECT COUNT(*) FROM deliveries WHERE outbound_id = a.id) AS total \
+           EXISTS (SELECT 1 FROM deliveries WHERE outbound_id = a.id AND state IN ('pending', 'in_flight')) AS open, \
+           EXISTS (SELECT 1 FROM deliveries WHERE outbound_id = a.id AND state = 'failed') AS failed \
          FROM outbound_activities a WHERE a.id = ?",
     )
     .bind(outbound_id)
@@ -252,11 +255,10 @@ async fn refresh_status(
     .await
     .map_err(backend)?;
     let old = ActivityStatus::parse(row.get::<String, _>("status").as_str());
-    let (open, failed, total): (i64, i64, i64) =
-        (row.get("open"), row.get("failed"), row.get("total"));
-    let new = if failed > 0 {
+    let (open, failed): (bool, bool) = (row.get("open"), row.get("failed"));
+    let new = if failed {
         ActivityStatus::Failed
-    } else if open > 0 {
+    } else if open {
         ActivityStatus::Pending
     } else {
         ActivityStatus::Completed
@@ -265,6 +267,13 @@ async fn refresh_status(
         return Ok(None);
     }
     let detail: Option<String> = if new == ActivityStatus::Failed {
+        let (failed, total): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*) FILTER (WHERE state = 'failed'), COUNT(*) FROM deliveries WHERE outbound_id = ?",
+        )
+        .bind(outbound_id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)?;
         let first: Option<(String, Option<String>)> = sqlx::query_as(
             "SELECT inbox, last_error FROM deliveries WHERE outbound_id = ? AND state = 'failed' ORDER BY updated_at LIMIT 1",
         )
