@@ -31,6 +31,9 @@ const MAX_IDLE_MS: i64 = 1_000;
 /// Longest wait for a batch of free permits before claiming fewer (see `run`).
 const BATCH_WAIT: Duration = Duration::from_millis(20);
 
+/// Extra tries to record an attempt when the database is busy.
+const RECORD_RETRIES: u32 = 3;
+
 /// Runs deliveries.
 #[derive(Clone)]
 pub struct Deliverer {
@@ -310,10 +313,26 @@ impl Deliverer {
             } => Some(self.remediation.lock().await),
             _ => None,
         };
-        let recorded = state
-            .store
-            .record_attempt(d, &outcome, effect, remembered, &self.policy(), now)
-            .await?;
+        // The attempt happened: losing its record would leave the claim in flight
+        // until its lease expires and send the activity again. A busy database is
+        // retried a few times before giving up.
+        let policy = self.policy();
+        let mut tries = 0;
+        let recorded = loop {
+            match state
+                .store
+                .record_attempt(d, &outcome, effect, remembered, &policy, now)
+                .await
+            {
+                Ok(r) => break r,
+                Err(e) if tries < RECORD_RETRIES => {
+                    tries += 1;
+                    tracing::warn!(inbox = %d.inbox, error = %e, tries, "recording a delivery attempt failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(50 << tries)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         if recorded.circuit_opened {
             tracing::warn!(host = %d.host, "circuit opened: host will be probed instead of hammered");
             state.events.publish(Event::CircuitOpened {
