@@ -122,10 +122,11 @@ impl Deliverer {
                 break;
             }
             let free = self.permits.available_permits() as u32;
-            // Claim in batches. A claim ranks every due delivery inside the write
-            // lock (milliseconds with thousands queued), so claiming one delivery
-            // per completion made a large fan-out quadratic and starved the
-            // attempts' own bookkeeping of the lock. With few permits free, wait
+            // Claim in batches. Each claim is a write transaction (now ~0.1 ms: it
+            // walks the due order through an index; it used to rank every due
+            // delivery, milliseconds with thousands queued), and claiming one
+            // delivery per completion made a large fan-out quadratic and starved
+            // the attempts' own bookkeeping of the lock. With few permits free, wait
             // (briefly, so slow hosts holding most permits cannot idle the rest)
             // for more completions, then claim whatever is free.
             let min_batch = (self.state.settings.delivery.concurrency / 4).max(1);

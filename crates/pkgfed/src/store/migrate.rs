@@ -26,4 +26,9 @@ pub const SQLITE: &[Migration] = &[
         name: "durable delivery",
         sql: include_str!("../../migrations/sqlite/0002_delivery.sql"),
     },
+    Migration {
+        version: 3,
+        name: "claim indexes",
+        sql: include_str!("../../migrations/sqlite/0003_claim_index.sql"),
+    },
 ];
