@@ -7,7 +7,7 @@
 use crate::app::AppState;
 use crate::error::Result;
 use crate::events::Event;
-use crate::store::delivery::ClaimedDelivery;
+use crate::store::delivery::{ClaimedDelivery, ReportScope};
 
 /// Repeats within a day that trigger flagging or a key-rotation warning.
 pub const REPEAT_THRESHOLD: u64 = 3;
@@ -39,7 +39,7 @@ pub async fn on_permanent_failure(
         Some(403) => {
             let n = state
                 .store
-                .count_host_reports(&d.host, 403, now - DAY_MS)
+                .count_reports(ReportScope::Host(&d.host), 403, now - DAY_MS)
                 .await?;
             if n >= REPEAT_THRESHOLD {
                 let reason = format!("{n} deliveries refused with 403 within 24 hours");
@@ -55,7 +55,7 @@ pub async fn on_permanent_failure(
         Some(401) => {
             let n = state
                 .store
-                .count_actor_reports(&d.actor_id, 401, now - DAY_MS)
+                .count_reports(ReportScope::Actor(&d.actor_id), 401, now - DAY_MS)
                 .await?;
             if n == REPEAT_THRESHOLD {
                 tracing::warn!(

@@ -189,8 +189,8 @@ impl Deliverer {
             }
         }
         // Let in-flight deliveries finish (bounded by two request timeouts: a double
-        // knock sends twice); their
-        // claims would otherwise be resumed by the next start.
+        // knock sends twice); their claims would otherwise be resumed by the next
+        // start.
         let all = self.state.settings.delivery.concurrency;
         let _ = tokio::time::timeout(
             self.state.settings.fetch.timeout * 2,

@@ -247,6 +247,15 @@ pub struct Recorded {
     pub became_unavailable: bool,
 }
 
+/// Which reports [`DeliveryStore::count_reports`] counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportScope<'a> {
+    /// Deliveries to this host.
+    Host(&'a str),
+    /// Deliveries signed by this local actor.
+    Actor(&'a str),
+}
+
 /// A delivery report (one per final outcome of an activity at an inbox).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DeliveryReport {
@@ -404,17 +413,10 @@ pub trait DeliveryStore: Send + Sync {
         report_id: &str,
     ) -> StoreResult<Vec<(i64, String)>>;
 
-    /// How many reports of `status_code` from `host` since `since_ms`.
-    async fn count_host_reports(
+    /// How many reports of `status_code` for `scope` since `since_ms`.
+    async fn count_reports(
         &self,
-        host: &str,
-        status_code: u16,
-        since_ms: i64,
-    ) -> StoreResult<u64>;
-    /// How many reports of `status_code` for deliveries signed by `actor_id` since `since_ms`.
-    async fn count_actor_reports(
-        &self,
-        actor_id: &str,
+        scope: ReportScope<'_>,
         status_code: u16,
         since_ms: i64,
     ) -> StoreResult<u64>;

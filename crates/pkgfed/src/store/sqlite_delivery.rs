@@ -471,39 +471,29 @@ impl DeliveryStore for SqliteStore {
         Ok(removed)
     }
 
-    async fn count_host_reports(
+    async fn count_reports(
         &self,
-        host: &str,
+        scope: ReportScope<'_>,
         status_code: u16,
         since_ms: i64,
     ) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM delivery_reports WHERE host = ? AND status_code = ? AND created_at >= ?",
-        )
-        .bind(host)
-        .bind(i64::from(status_code))
-        .bind(since_ms)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(n as u64)
-    }
-
-    async fn count_actor_reports(
-        &self,
-        actor_id: &str,
-        status_code: u16,
-        since_ms: i64,
-    ) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM delivery_reports WHERE actor_id = ? AND status_code = ? AND created_at >= ?",
-        )
-        .bind(actor_id)
-        .bind(i64::from(status_code))
-        .bind(since_ms)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(backend)?;
+        let (sql, key) = match scope {
+            ReportScope::Host(host) => (
+                "SELECT COUNT(*) FROM delivery_reports WHERE host = ? AND status_code = ? AND created_at >= ?",
+                host,
+            ),
+            ReportScope::Actor(actor) => (
+                "SELECT COUNT(*) FROM delivery_reports WHERE actor_id = ? AND status_code = ? AND created_at >= ?",
+                actor,
+            ),
+        };
+        let n: i64 = sqlx::query_scalar(sql)
+            .bind(key)
+            .bind(i64::from(status_code))
+            .bind(since_ms)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(n as u64)
     }
 
