@@ -27,8 +27,11 @@
 //! - [`handle`] (`handle.rs`): the reversible package ↔ username scheme, with the
 //!   npm escape (`handle/npm_escape.rs`) and the SHA-256 used for over-long names
 //!   (`handle/digest.rs`). `docs/handles.md` explains it for operators and users.
+//! - [`adapter`] (`adapter.rs`): the [`adapter::RegistryAdapter`] interface the
+//!   watcher calls, and the snapshot types adapters return.
 //! - [`Error`] (`error.rs`): the crate's one error enum.
 
+pub mod adapter;
 mod ecosystem;
 mod error;
 pub mod handle;
