@@ -29,14 +29,28 @@
 //!   (`handle/digest.rs`). `docs/handles.md` explains it for operators and users.
 //! - [`adapter`] (`adapter.rs`): the [`adapter::RegistryAdapter`] interface the
 //!   watcher calls, and the snapshot types adapters return.
-//! - [`Error`] (`error.rs`): the crate's one error enum.
+//! - [`versions`] (`versions.rs`): version ordering per ecosystem (SemVer, PEP 440).
+//! - [`RateLimiter`] (`rate_limit.rs`): one request budget and health counters per
+//!   registry, shared by every request to it.
+//! - [`adapters`] (`adapters/`): the adapters for Cargo sparse indexes, npm
+//!   registries, PyPI-style registries and Atom/RSS releases feeds, over one
+//!   rate-limited conditional HTTP layer (`adapters/http.rs`).
+//! - `fixtures` (feature `fixtures`): a loopback fixture registry server for tests.
+//! - [`Error`] (`error.rs`): the crate's one error enum for names, purls and
+//!   handles; registry requests fail with [`adapter::RegistryError`].
 
 pub mod adapter;
+pub mod adapters;
 mod ecosystem;
 mod error;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 pub mod handle;
 mod package;
+mod rate_limit;
+pub mod versions;
 
 pub use ecosystem::Ecosystem;
 pub use error::Error;
 pub use package::{PackageId, parse_purl};
+pub use rate_limit::{LimiterHealth, RateLimiter};

@@ -8,7 +8,7 @@
 //! lowercasing would point their purl at a different package. For every name npm
 //! accepts today the output is exactly the specification's.
 
-mod rules;
+pub(crate) mod rules;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
