@@ -75,6 +75,8 @@ impl Setup {
             .env("PKGFED_SERVER_LISTEN", format!("127.0.0.1:{port}"))
             .env("PKGFED_SERVER_BASE_URL", format!("http://127.0.0.1:{port}"))
             .env("PKGFED_SERVER_ALLOW_HTTP", "true")
+            // The benches measure federation; no registry is watched.
+            .env("PKGFED_WATCH_ENABLED", "false")
             .env("PKGFED_FEDERATION_ALLOW_PRIVATE_ADDRESSES", "true")
             .env("PKGFED_STORAGE_DATABASE_URL", &self.database_url)
             .stdin(Stdio::null());

@@ -16,6 +16,8 @@ use crate::events::{EventPublisher, InProcessEvents};
 use crate::federation::urls::Urls;
 use crate::pipeline::handlers::HandlerRegistry;
 use crate::store::{self, SharedStore};
+use crate::watch::Registries;
+use crate::watch::lazy::LazyLookups;
 
 /// Name of the instance actor's key in the store.
 const INSTANCE_KEY: &str = "instance-actor";
@@ -55,6 +57,16 @@ pub struct Inner {
     /// Bearer token of the admin API (configured, or generated and stored). Secret:
     /// never log it.
     pub admin_token: String,
+    /// The configured registries (adapters and rate limits).
+    pub registries: Registries,
+    /// Negative-answer cache and locks of actors created on first lookup.
+    pub lazy: LazyLookups,
+    /// Wakes the watcher's tracking reconciliation (a follower was added).
+    pub watch_wake: Arc<Notify>,
+    /// Wakes the registry loops (packages became due).
+    pub registry_wake: Arc<Notify>,
+    /// When this process started (Unix ms, on `clock`).
+    pub started_at_ms: i64,
 }
 
 impl std::ops::Deref for AppState {
@@ -81,6 +93,8 @@ impl AppState {
             .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         let urls = Urls::new(&settings.base_url);
         let bus = Arc::new(InProcessEvents::new(1024));
+        let registries = Registries::from_settings(&settings)?;
+        let started_at_ms = clock.now_ms();
         Ok(Self {
             inner: Arc::new(Inner {
                 instance_public_pem: instance_key.public_key_pem(),
@@ -98,6 +112,11 @@ impl AppState {
                 delivery_wake: Arc::new(Notify::new()),
                 shutdown: watch::channel(false).0,
                 admin_token,
+                registries,
+                lazy: LazyLookups::new(),
+                watch_wake: Arc::new(Notify::new()),
+                registry_wake: Arc::new(Notify::new()),
+                started_at_ms,
                 settings,
             }),
         })

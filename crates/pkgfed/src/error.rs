@@ -31,6 +31,12 @@ pub enum Error {
     /// The body's content type is not an ActivityStreams JSON type (415).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The resource existed and was deleted (410).
+    #[error("{0}")]
+    Gone(String),
+    /// A dependency (a package registry) cannot answer now; retry later (503).
+    #[error("{0}")]
+    Unavailable(String),
     /// A unique record exists already (409).
     #[error("{0}")]
     Conflict(String),

@@ -72,6 +72,41 @@ pub enum Event {
         /// True when retries ran out (transient failures); false for permanent ones.
         exhausted: bool,
     },
+    /// A new release was posted to the package's followers.
+    ReleasePublished {
+        /// The package actor id.
+        package: String,
+        /// The version.
+        version: String,
+        /// The Note's id.
+        note_id: String,
+    },
+    /// A version was yanked (or removed) and its post deleted.
+    ReleaseYanked {
+        /// The package actor id.
+        package: String,
+        /// The version.
+        version: String,
+        /// The deleted Note's id.
+        note_id: String,
+    },
+    /// A package gained its first follower: its registry is now watched.
+    PackageTracked {
+        /// The package actor id.
+        package: String,
+    },
+    /// A package lost its last follower: watching stopped.
+    PackageUntracked {
+        /// The package actor id.
+        package: String,
+    },
+    /// A registry had no successful check for `watch.stall_intervals` intervals.
+    RegistryStalled {
+        /// The registry's ecosystem.
+        ecosystem: String,
+        /// Its last successful check (RFC 3339), if any.
+        last_success: Option<String>,
+    },
     /// An outbound activity's status changed.
     ActivityStatusChanged {
         /// Activity id.

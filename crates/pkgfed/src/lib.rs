@@ -15,7 +15,9 @@
 //!   addressing → persist → handlers → events).
 //! - [`delivery`]: the transactional outbox, the durable delivery queue and its
 //!   worker, classification, retries, circuit breaker, remediation, backfill.
-//! - [`server`]: runs the HTTP server and the delivery worker together.
+//! - [`watch`]: registry watching: adapters wired from configuration, the check
+//!   loop, release posts, yanks, actors created on first lookup, watcher health.
+//! - [`server`]: runs the HTTP server, the delivery worker and the watcher together.
 //! - [`events`]: typed events and the publisher interface.
 //! - [`web`]: the HTTP router; handler modules mirror URL paths.
 //! - [`cli`]: the command line.
@@ -31,6 +33,7 @@ pub mod packages;
 pub mod pipeline;
 pub mod server;
 pub mod store;
+pub mod watch;
 pub mod web;
 
 pub use error::{Error, Result};

@@ -1,5 +1,5 @@
-//! Runs everything of one embedded pkgfed process: the HTTP server and the delivery
-//! worker (with its housekeeping), until shutdown.
+//! Runs everything of one embedded pkgfed process: the HTTP server, the delivery
+//! worker (with its housekeeping) and the registry watcher, until shutdown.
 
 use std::future::Future;
 use std::time::Duration;
@@ -22,6 +22,7 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(Deliverer::new(state.clone()).run(stop_rx.clone()));
     let housekeeping = tokio::spawn(housekeeping(state.clone(), stop_rx));
+    let watcher = tokio::spawn(crate::watch::run(state.clone()));
     let signal = state.shutdown.clone();
     let shutdown = async move {
         shutdown.await;
@@ -31,6 +32,7 @@ pub async fn run(
     let _ = stop_tx.send(true);
     let _ = worker.await;
     let _ = housekeeping.await;
+    let _ = watcher.await;
     result
 }
 

@@ -95,6 +95,8 @@ pub enum AdminCommand {
     },
     /// Hosts delivered to, with their circuit-breaker state.
     Hosts,
+    /// Registry watcher health: tracked packages, backlog, errors, last success.
+    Registries,
     /// Stream live events until Ctrl-C.
     Events,
 }
@@ -162,6 +164,10 @@ pub async fn run(config: Config, args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Hosts => {
             let v = client.json(Method::GET, &["hosts"], &[]).await?;
             show(json, &v, print::hosts);
+        }
+        AdminCommand::Registries => {
+            let v = client.json(Method::GET, &["registries"], &[]).await?;
+            show(json, &v, print::registries);
         }
         AdminCommand::Events => client.events(json).await?,
     }

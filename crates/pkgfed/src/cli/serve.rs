@@ -14,6 +14,10 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
         config.apply_dev_profile();
     }
     let settings = config.validate()?;
+    if !dev {
+        // Every enabled ecosystem needs its registry endpoint (none is built in).
+        settings.watch.require_registries()?;
+    }
     if settings.fetch.allow_private_addresses {
         tracing::warn!(
             "federation.allow_private_addresses is on: outbound requests may reach private networks. For local testing only."

@@ -8,6 +8,7 @@
 
 mod env;
 mod redact;
+pub mod watch;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use url::Url;
 
 pub use env::apply_env_overrides;
 pub use redact::redacted_toml;
+pub use watch::{CargoConfig, NpmConfig, PypiConfig, RegistrySettings, WatchConfig, WatchSettings};
 
 /// Why a configuration could not be used. Each message names the key to fix.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +75,14 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     /// The admin API.
     pub admin: AdminConfig,
+    /// Registry watching: intervals, prereleases, lazy creation.
+    pub watch: WatchConfig,
+    /// The Cargo registry's endpoints.
+    pub cargo: CargoConfig,
+    /// The npm registry's endpoints.
+    pub npm: NpmConfig,
+    /// The Python package index's endpoints.
+    pub pypi: PypiConfig,
 }
 
 /// `[delivery]`
@@ -269,6 +279,8 @@ pub struct Settings {
     pub delivery: DeliveryConfig,
     /// Configured admin token (empty: generated and stored).
     pub admin_token: String,
+    /// Registry watching.
+    pub watch: WatchSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -402,7 +414,21 @@ impl Config {
                 message: "must be at least 32 characters (or empty to have one generated)".into(),
             });
         }
+        let user_agent = format!(
+            "pkgfed/{} (+{})",
+            env!("CARGO_PKG_VERSION"),
+            base_url_str(&self.server.base_url)
+        );
+        let watch = watch::validate(
+            &self.watch,
+            &self.cargo,
+            &self.npm,
+            &self.pypi,
+            &ecosystems,
+            user_agent.clone(),
+        )?;
         Ok(Settings {
+            watch,
             raw: self.clone(),
             delivery: d.clone(),
             admin_token: self.admin.token.clone(),
@@ -437,11 +463,7 @@ impl Config {
                 )?,
                 max_body_bytes: f.max_fetch_bytes,
                 max_redirects: 3,
-                user_agent: format!(
-                    "pkgfed/{} (+{})",
-                    env!("CARGO_PKG_VERSION"),
-                    base_url_str(&self.server.base_url)
-                ),
+                user_agent,
             },
         })
     }

@@ -31,4 +31,9 @@ pub const SQLITE: &[Migration] = &[
         name: "claim indexes",
         sql: include_str!("../../migrations/sqlite/0003_claim_index.sql"),
     },
+    Migration {
+        version: 4,
+        name: "registry watching",
+        sql: include_str!("../../migrations/sqlite/0004_watch.sql"),
+    },
 ];

@@ -12,6 +12,8 @@ pub mod sqlite;
 mod sqlite_delivery;
 mod sqlite_delivery_admin;
 mod sqlite_delivery_record;
+mod sqlite_watch;
+pub mod watch;
 
 use std::sync::Arc;
 
@@ -46,11 +48,12 @@ pub type SharedStore = Arc<dyn Store>;
 
 pub use delivery::DeliveryStore;
 pub use sqlite_delivery::host_of;
+pub use watch::WatchStore;
 
 /// Everything pkgfed persists: federation state here, delivery state in
-/// [`DeliveryStore`].
+/// [`DeliveryStore`], registry watching in [`WatchStore`].
 #[async_trait]
-pub trait Store: DeliveryStore + Send + Sync + 'static {
+pub trait Store: DeliveryStore + WatchStore + Send + Sync + 'static {
     /// The instance's private key with this name, if generated.
     async fn instance_key(&self, name: &str) -> StoreResult<Option<String>>;
     /// Stores `pem` as the instance key `name` unless one exists; returns the stored key

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `/.well-known/webfinger`, `/.well-known/nodeinfo`, `/.well-known/host-meta`, `/nodeinfo/2.1` | [`well_known`] |
 //! | `/actor` | [`instance`] |
-//! | `/packages/{handle}` and its `outbox`, `followers`, `following` | [`packages`] |
+//! | `/packages/{handle}` and its `outbox`, `followers`, `following`, `releases/{version}` | [`packages`] |
 //! | `/inbox`, `/packages/{handle}/inbox` | [`inbox`] |
 //! | `/api/v1/admin/…` (bearer token) | [`admin`] |
 
@@ -48,6 +48,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/packages/{handle}/following",
             get(packages::collections::following),
+        )
+        .route(
+            "/packages/{handle}/releases/{version}",
+            get(packages::posts::release),
+        )
+        .route(
+            "/packages/{handle}/releases/{version}/{generation}",
+            get(packages::posts::release_again),
         )
         .nest(admin::PREFIX, admin::routes(&state))
         .with_state(state)

@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::webfinger::{Resource, jrd, parse_resource};
 use crate::federation::{nodeinfo, webfinger};
-use crate::packages;
+use crate::watch::lazy;
 
 /// WebFinger query.
 #[derive(Debug, Deserialize)]
@@ -48,7 +48,6 @@ async fn webfinger_inner(state: &AppState, q: WebFingerQuery) -> Result<Value> {
         .resource
         .ok_or_else(|| Error::BadRequest("missing the resource query parameter".into()))?;
     let urls = &state.urls;
-    let eco = &state.settings.ecosystems;
     let package =
         match parse_resource(urls, &resource).map_err(|e| Error::BadRequest(e.to_string()))? {
             Resource::Instance => {
@@ -58,8 +57,8 @@ async fn webfinger_inner(state: &AppState, q: WebFingerQuery) -> Result<Value> {
             Resource::Foreign => {
                 return Err(Error::NotFound(format!("{resource} is not on this server")));
             }
-            Resource::Handle(h) => packages::find_by_handle(&state.store, eco, &h).await?,
-            Resource::Purl(p) => packages::find(&state.store, eco, &p).await?,
+            Resource::Handle(h) => lazy::find_or_create_by_handle(state, &h).await?,
+            Resource::Purl(p) => lazy::find_or_create_by_purl(state, &p).await?,
         };
     let package =
         package.ok_or_else(|| Error::NotFound(format!("no package actor for {resource}")))?;

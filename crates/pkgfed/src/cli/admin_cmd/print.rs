@@ -219,6 +219,56 @@ pub fn hosts(v: &Value) {
     );
 }
 
+/// `registries`.
+pub fn registries(v: &Value) {
+    let rows: Vec<Vec<String>> = items(&v["registries"])
+        .iter()
+        .map(|r| {
+            vec![
+                cell(&r["ecosystem"]),
+                if r["change_feed"].as_bool() == Some(true) {
+                    "feed".into()
+                } else {
+                    "poll".into()
+                },
+                cell(&r["tracked"]),
+                cell(&r["due"]),
+                cell(&r["erroring"]),
+                cell(&r["requests"]["requests"]),
+                format!("{:.1}%", r["error_rate"].as_f64().unwrap_or(0.0) * 100.0),
+                cell(&r["last_success"]),
+                if r["stalled"].as_bool() == Some(true) {
+                    "STALLED".into()
+                } else {
+                    "ok".into()
+                },
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "REGISTRY",
+            "MODE",
+            "TRACKED",
+            "BACKLOG",
+            "ERRORING",
+            "REQUESTS",
+            "ERRORS",
+            "LAST SUCCESS",
+            "STATE",
+        ],
+        &rows,
+        "no registry configured",
+    );
+    for u in items(&v["unconfigured"]) {
+        println!(
+            "{} is enabled but not watched: set {}",
+            cell(&u["ecosystem"]),
+            cell(&u["key"])
+        );
+    }
+}
+
 /// One Server-Sent Events message, or a comment line.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SseMessage {

@@ -37,6 +37,8 @@ impl ActivityHandler for FollowHandler {
             follow_id: ctx.activity.id.to_string(),
         };
         let new = state.store.add_follower(package.id, &follower).await?;
+        // A first follower starts watching the package's registry.
+        state.watch_wake.notify_one();
         let actor = state.urls.actor(&package.handle);
         tracing::info!(package = %actor, follower = %follower.actor_id, new, "follow accepted");
         state.events.publish(Event::FollowAccepted {

@@ -10,6 +10,7 @@
 //! | `GET /followers/dead?package=`, `POST /followers/dead/cleanup?dry_run=&package=` | [`followers`] |
 //! | `GET /domains/flagged`, `DELETE /domains/flagged/{domain}` | [`domains`] |
 //! | `GET /hosts` | [`hosts`] |
+//! | `GET /registries`, `GET /metrics` (Prometheus text) | [`registries`] |
 //! | `GET /events` (Server-Sent Events) | [`events`] |
 //! | `GET /openapi.json` (no token) | [`openapi`] |
 
@@ -21,6 +22,7 @@ pub mod events;
 pub mod followers;
 pub mod hosts;
 pub mod openapi;
+pub mod registries;
 
 use axum::Router;
 use axum::extract::Query;
@@ -46,6 +48,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/domains/flagged", get(domains::flagged))
         .route("/domains/flagged/{domain}", delete(domains::clear))
         .route("/hosts", get(hosts::list))
+        .route("/registries", get(registries::list))
+        .route("/metrics", get(registries::metrics))
         .route("/events", get(events::stream))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

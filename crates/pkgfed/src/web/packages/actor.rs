@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{activity_response, package_or_404};
+use super::{activity_response, package_or_create};
 use crate::app::AppState;
 use crate::error::Result;
 use crate::federation::{actor, html};
@@ -17,7 +17,7 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Result<Response> {
     let rep = negotiate(&headers, true)?;
-    let package = package_or_404(&state, &handle).await?;
+    let package = package_or_create(&state, &handle).await?;
     // The document's id is the URL it is served at: other spellings redirect there.
     if package.handle != handle {
         let mut res = StatusCode::MOVED_PERMANENTLY.into_response();

@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod collections;
+pub mod posts;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +29,13 @@ pub fn activity_response(rep: Representation, body: &Value) -> Response {
 /// The package with this handle, or 404.
 pub async fn package_or_404(state: &AppState, handle: &str) -> Result<Package> {
     packages::find_by_handle(&state.store, &state.settings.ecosystems, handle)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no package actor `{handle}`")))
+}
+
+/// The package with this handle, created from its registry on first lookup, or 404.
+pub async fn package_or_create(state: &AppState, handle: &str) -> Result<Package> {
+    crate::watch::lazy::find_or_create_by_handle(state, handle)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no package actor `{handle}`")))
 }

@@ -1,0 +1,306 @@
+//! One check of one package: ask its registry, work out what changed, post, record.
+//!
+//! Exactly once: every post has a stable activity id (see [`super::post`]) and is
+//! queued before the version's row records it, so a crash in between repeats the same
+//! id on the next check, which the durable queue ignores.
+
+use std::time::Duration;
+
+use pkgfed_registries::adapter::{
+    CheckOutcome, PackageMetadata, RegistryAdapter, RegistryError, Snapshot, Validators,
+};
+use pkgfed_registries::{PackageId, versions};
+use sha2::{Digest, Sha256};
+
+use super::diff::{Action, diff};
+use super::{post, schedule};
+use crate::app::AppState;
+use crate::delivery::outbox;
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::federation::actor;
+use crate::store::delivery::Audience;
+use crate::store::watch::{CheckUpdate, PostRow, ReleaseRow, ReleaseState, WatchRow};
+use crate::store::{Package, PackageMeta};
+
+/// What a check did, for logs and tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// The registry answered 304.
+    pub not_modified: bool,
+    /// Versions posted.
+    pub announced: Vec<String>,
+    /// Posts deleted.
+    pub withdrawn: Vec<String>,
+    /// Posts updated for a deprecation.
+    pub deprecated: Vec<String>,
+    /// The error, when the check failed.
+    pub error: Option<String>,
+}
+
+/// Checks one watched package now.
+pub async fn check_package(
+    state: &AppState,
+    adapter: &dyn RegistryAdapter,
+    watch: &WatchRow,
+) -> Result<CheckReport> {
+    let Some(package) = state.store.package_by_id(watch.package_id).await? else {
+        return Ok(CheckReport::default());
+    };
+    let now = state.clock.now_ms();
+    let settings = &state.settings.watch;
+    let id = PackageId::new(package.ecosystem, &package.name)
+        .map_err(|e| Error::Internal(format!("stored package is invalid: {e}")))?;
+    // No validators on a baseline: a 304 would leave nothing to compare against.
+    let validators = if watch.baseline_done {
+        watch.validators.clone()
+    } else {
+        Validators::default()
+    };
+    let current = Duration::from_millis(watch.interval_ms.max(1) as u64);
+    let result = adapter.check(&id, &validators).await;
+    let mut report = CheckReport::default();
+    let mut update = CheckUpdate {
+        checked_at: now,
+        interval_ms: watch.interval_ms,
+        ..CheckUpdate::default()
+    };
+    match result {
+        Ok(CheckOutcome::NotModified) => {
+            report.not_modified = true;
+            update.baseline_done = watch.baseline_done;
+        }
+        Ok(CheckOutcome::Changed {
+            snapshot,
+            validators,
+        }) => match apply(state, adapter, &package, watch, &snapshot, &mut report).await {
+            Ok(()) => {
+                update.validators = Some(validators);
+                update.baseline_done = true;
+                update.changed = !report.announced.is_empty();
+                update.metadata_hash = Some(metadata_hash(&snapshot.metadata));
+                let age = newest_publish(&snapshot).map(|t| now / 1000 - t);
+                update.interval_ms = if super::feed_mode(state, package.ecosystem) {
+                    settings.max_interval.as_millis() as i64
+                } else {
+                    schedule::interval_for(settings, age).as_millis() as i64
+                };
+            }
+            Err(e) => report.error = Some(e.to_string()),
+        },
+        Err(e) => report.error = Some(describe(&e)),
+    }
+    let interval = Duration::from_millis(update.interval_ms.max(1) as u64);
+    let delay = match &report.error {
+        None => interval,
+        Some(_) => schedule::error_backoff(current, watch.consecutive_errors + 1),
+    };
+    update.next_check_at = now + schedule::jitter(package.id, delay).as_millis() as i64;
+    update.error = report.error.clone();
+    if let Some(e) = &report.error {
+        tracing::warn!(package = %package.purl, error = %e, errors = watch.consecutive_errors + 1, "registry check failed");
+    }
+    state.store.save_check(package.id, &update).await?;
+    Ok(report)
+}
+
+fn describe(e: &RegistryError) -> String {
+    e.to_string()
+}
+
+fn newest_publish(s: &Snapshot) -> Option<i64> {
+    s.versions.iter().filter_map(|v| v.published_at).max()
+}
+
+fn metadata_hash(m: &PackageMetadata) -> String {
+    let mut h = Sha256::new();
+    for part in [&m.description, &m.homepage, &m.repository, &m.license] {
+        h.update(part.as_deref().unwrap_or("").as_bytes());
+        h.update([0]);
+    }
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The package's metadata as the actor shows it.
+pub fn meta_from(m: &PackageMetadata) -> PackageMeta {
+    PackageMeta {
+        display_name: None,
+        description: m.description.clone(),
+        homepage: m.homepage.clone(),
+        repository: m.repository.clone(),
+        license: m.license.clone(),
+    }
+}
+
+async fn apply(
+    state: &AppState,
+    adapter: &dyn RegistryAdapter,
+    package: &Package,
+    watch: &WatchRow,
+    snapshot: &Snapshot,
+    report: &mut CheckReport,
+) -> Result<()> {
+    let stored = state.store.releases(package.id).await?;
+    if snapshot.versions.is_empty() && stored.iter().any(|r| r.state == ReleaseState::Announced) {
+        // A registry never lists no versions for a package it serves; treat it as a
+        // bad answer rather than withdraw every post.
+        return Err(Error::Internal(
+            "the registry listed no versions for a package with announced releases".into(),
+        ));
+    }
+    let mut package = package.clone();
+    let hash = metadata_hash(&snapshot.metadata);
+    if watch.metadata_hash.as_deref() != Some(hash.as_str()) {
+        let meta = meta_from(&snapshot.metadata);
+        if meta != package.meta {
+            state.store.update_package_meta(package.id, &meta).await?;
+            package.meta = meta;
+            // Followers see the new profile; not on the baseline (nothing changed for them).
+            if watch.baseline_done {
+                let doc = actor::package_actor(&state.urls, state.settings.actor_type, &package);
+                let update = post::actor_update(&state.urls, &package, doc, &hash);
+                outbox::send(state, &package, &update, followers(&package)).await?;
+            }
+        }
+    }
+    let actions = diff(
+        package.ecosystem,
+        &stored,
+        &snapshot.versions,
+        !watch.baseline_done,
+        state.settings.watch.prereleases,
+    );
+    let now = state.clock.now_ms();
+    let actor_url = state.urls.actor(&package.handle);
+    for action in actions {
+        match action {
+            Action::Record(row) => state.store.put_release(package.id, &row, now).await?,
+            Action::Announce(mut row) => {
+                announce(state, adapter, &package, snapshot, &mut row).await?;
+                state.store.put_release(package.id, &row, now).await?;
+                state.events.publish(Event::ReleasePublished {
+                    package: actor_url.clone(),
+                    version: row.version.clone(),
+                    note_id: row.note_id.clone().unwrap_or_default(),
+                });
+                report.announced.push(row.version);
+            }
+            Action::Withdraw { note_id, row } => {
+                let delete = post::delete(&state.urls, &package, &note_id, now / 1000);
+                outbox::send(state, &package, &delete, followers(&package)).await?;
+                state.store.delete_post(&note_id, now).await?;
+                state.store.put_release(package.id, &row, now).await?;
+                state.events.publish(Event::ReleaseYanked {
+                    package: actor_url.clone(),
+                    version: row.version.clone(),
+                    note_id,
+                });
+                report.withdrawn.push(row.version);
+            }
+            Action::Deprecate { note_id, row } => {
+                if let Some(p) = state.store.post(&note_id).await? {
+                    let mut note: serde_json::Value =
+                        serde_json::from_str(&p.object).unwrap_or_default();
+                    let facts = facts(adapter, &package, snapshot, &row);
+                    let generation = generation_of(&row);
+                    let fresh = post::release_note(
+                        &state.urls,
+                        &post::ReleaseFacts {
+                            generation,
+                            ..facts
+                        },
+                        now / 1000,
+                    );
+                    note["content"] = fresh["content"].clone();
+                    note["attachment"] = fresh["attachment"].clone();
+                    note["updated"] = fresh["updated"].clone();
+                    let update = post::update(&note, "deprecated");
+                    outbox::send(state, &package, &update, followers(&package)).await?;
+                    state
+                        .store
+                        .put_post(
+                            &PostRow {
+                                object: note.to_string(),
+                                ..p
+                            },
+                            now,
+                        )
+                        .await?;
+                }
+                state.store.put_release(package.id, &row, now).await?;
+                report.deprecated.push(row.version);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn followers(package: &Package) -> Audience {
+    Audience {
+        followers_of: Some(package.id),
+        ..Audience::default()
+    }
+}
+
+/// The generation of a row's live post (posts_made counts posts already made).
+fn generation_of(row: &ReleaseRow) -> i64 {
+    (row.posts_made - 1).max(0)
+}
+
+fn facts<'a>(
+    adapter: &dyn RegistryAdapter,
+    package: &'a Package,
+    snapshot: &'a Snapshot,
+    row: &'a ReleaseRow,
+) -> post::ReleaseFacts<'a> {
+    let id = PackageId::new(package.ecosystem, &package.name).ok();
+    post::ReleaseFacts {
+        package,
+        version: &row.version,
+        prerelease: versions::is_prerelease(package.ecosystem, &row.version),
+        published_at: row.published_at,
+        page_url: id.and_then(|id| adapter.package_page(&id, Some(&row.version))),
+        changelog: snapshot.metadata.changelog.clone(),
+        deprecated: row.deprecated.as_deref(),
+        generation: row.posts_made,
+    }
+}
+
+async fn announce(
+    state: &AppState,
+    adapter: &dyn RegistryAdapter,
+    package: &Package,
+    snapshot: &Snapshot,
+    row: &mut ReleaseRow,
+) -> Result<()> {
+    let now = state.clock.now_ms();
+    let note = {
+        let f = facts(adapter, package, snapshot, row);
+        post::release_note(&state.urls, &f, now / 1000)
+    };
+    let note_id = note["id"].as_str().unwrap_or_default().to_owned();
+    let create = post::create(&note);
+    outbox::publish(state, package, &create, Audience::default()).await?;
+    state
+        .store
+        .put_post(
+            &PostRow {
+                note_id: note_id.clone(),
+                package_id: package.id,
+                kind: "release".into(),
+                version: Some(row.version.clone()),
+                object: note.to_string(),
+                create_id: create["id"].as_str().unwrap_or_default().to_owned(),
+                deleted_at: None,
+            },
+            now,
+        )
+        .await?;
+    row.note_id = Some(note_id);
+    row.posts_made += 1;
+    row.state = ReleaseState::Announced;
+    Ok(())
+}

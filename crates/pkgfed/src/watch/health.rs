@@ -1,0 +1,153 @@
+//! Watcher health per registry: last success, error rate, backlog, and whether the
+//! registry has stalled (no successful check for `watch.stall_intervals` intervals
+//! while packages are tracked). A silently stalled checker is the most common failure
+//! of release monitors, so a stall is logged as a warning and emitted as an event.
+
+use pkgfed_registries::{Ecosystem, LimiterHealth};
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::error::Result;
+use crate::events::Event;
+use crate::store::watch::WatchCounts;
+
+/// One registry's health.
+#[derive(Clone, Debug, Serialize)]
+pub struct RegistryHealth {
+    /// The ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Whether it reads a change feed.
+    pub change_feed: bool,
+    /// Tracked packages, due now (backlog), and erroring.
+    #[serde(flatten)]
+    pub counts: WatchCounts,
+    /// Request counters of its rate limiter.
+    pub requests: LimiterHealth,
+    /// Share of requests that failed, 0..1.
+    pub error_rate: f64,
+    /// Most recent successful check, RFC 3339.
+    pub last_success: Option<String>,
+    /// No successful check for `watch.stall_intervals` intervals while packages are
+    /// tracked.
+    pub stalled: bool,
+}
+
+fn rfc3339_ms(ms: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()?
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
+/// The health of every configured registry.
+pub async fn registries(state: &AppState) -> Result<Vec<RegistryHealth>> {
+    let now = state.clock.now_ms();
+    let mut out = Vec::new();
+    for (eco, r) in state.registries.all() {
+        let counts = state.store.watch_counts(eco, now).await?;
+        let requests = r.limiter.health();
+        let error_rate = if requests.requests == 0 {
+            0.0
+        } else {
+            requests.errors as f64 / requests.requests as f64
+        };
+        out.push(RegistryHealth {
+            ecosystem: eco,
+            change_feed: r.feed,
+            stalled: is_stalled(state, &counts, now),
+            last_success: counts.last_success_at.and_then(rfc3339_ms),
+            counts,
+            requests,
+            error_rate,
+        });
+    }
+    Ok(out)
+}
+
+fn is_stalled(state: &AppState, counts: &WatchCounts, now: i64) -> bool {
+    let w = &state.settings.watch;
+    let limit = (w.interval * w.stall_intervals).as_millis() as i64;
+    counts.tracked > 0 && counts.last_success_at.is_none_or(|t| now - t > limit) && {
+        // A registry that has not yet had the time to check anything is not stalled.
+        state.started_at_ms + limit < now
+    }
+}
+
+/// Remembers whether a registry was stalled, to warn once per stall.
+#[derive(Default)]
+pub struct StallWatch {
+    stalled: bool,
+}
+
+impl StallWatch {
+    /// Checks the registry and warns when it starts or stops being stalled.
+    pub async fn observe(&mut self, state: &AppState, ecosystem: Ecosystem) {
+        let now = state.clock.now_ms();
+        let Ok(counts) = state.store.watch_counts(ecosystem, now).await else {
+            return;
+        };
+        let stalled = is_stalled(state, &counts, now);
+        if stalled && !self.stalled {
+            tracing::warn!(%ecosystem, tracked = counts.tracked, last_success = ?counts.last_success_at.and_then(rfc3339_ms),
+                "registry stalled: no successful check for {} intervals", state.settings.watch.stall_intervals);
+            state.events.publish(Event::RegistryStalled {
+                ecosystem: ecosystem.as_str().to_owned(),
+                last_success: counts.last_success_at.and_then(rfc3339_ms),
+            });
+        } else if !stalled && self.stalled {
+            tracing::info!(%ecosystem, "registry checks succeed again");
+        }
+        self.stalled = stalled;
+    }
+}
+
+/// Prometheus text exposition of the watcher's figures.
+pub fn metrics(health: &[RegistryHealth]) -> String {
+    let mut out = String::new();
+    let mut gauge = |name: &str, help: &str, value: &dyn Fn(&RegistryHealth) -> f64| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+        for h in health {
+            out.push_str(&format!(
+                "{name}{{registry=\"{}\"}} {}\n",
+                h.ecosystem,
+                value(h)
+            ));
+        }
+    };
+    gauge(
+        "pkgfed_watch_tracked_packages",
+        "Packages watched (with at least one follower).",
+        &|h| h.counts.tracked as f64,
+    );
+    gauge(
+        "pkgfed_watch_backlog",
+        "Watched packages due for a check now.",
+        &|h| h.counts.due as f64,
+    );
+    gauge(
+        "pkgfed_watch_erroring_packages",
+        "Watched packages whose last check failed.",
+        &|h| h.counts.erroring as f64,
+    );
+    gauge(
+        "pkgfed_registry_requests_total",
+        "Requests sent to the registry since start.",
+        &|h| h.requests.requests as f64,
+    );
+    gauge(
+        "pkgfed_registry_errors_total",
+        "Registry requests that failed since start.",
+        &|h| h.requests.errors as f64,
+    );
+    gauge(
+        "pkgfed_watch_last_success_seconds",
+        "Unix time of the last successful check (0: never).",
+        &|h| h.counts.last_success_at.map_or(0.0, |t| (t / 1000) as f64),
+    );
+    gauge(
+        "pkgfed_watch_stalled",
+        "1 when the registry had no successful check for watch.stall_intervals intervals.",
+        &|h| f64::from(u8::from(h.stalled)),
+    );
+    out
+}

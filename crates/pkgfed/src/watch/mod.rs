@@ -1,0 +1,215 @@
+//! Registry watching: every package somebody follows is checked on its registry, and
+//! each new release becomes a post to its followers, exactly once.
+//!
+//! - [`registries`]: one adapter and rate limiter per configured registry.
+//! - [`run`] (here): tracking follows followers (a package with a follower is watched,
+//!   one without is not), and one loop per registry checks due packages, reading the
+//!   registry's change feed first where it has one.
+//! - [`check`]: one check of one package; [`diff`]: what changed, as actions;
+//!   [`post`]: the activities; [`schedule`]: when to check next.
+//! - [`lazy`]: actors created on first lookup.
+//! - [`health`]: the per-registry health view (admin API, CLI, metrics) and the
+//!   stalled-registry warning.
+
+pub mod check;
+pub mod diff;
+pub mod health;
+pub mod lazy;
+pub mod post;
+pub mod registries;
+pub mod schedule;
+
+use std::time::Duration;
+
+use pkgfed_registries::Ecosystem;
+
+use crate::app::AppState;
+use crate::events::Event;
+use crate::store::watch::WatchRow;
+
+pub use registries::{Registries, Registry};
+
+/// Checks claimed from the store per loop turn.
+const BATCH: u32 = 32;
+/// Longest sleep of an idle registry loop (tracking changes also wake it).
+const MAX_IDLE: Duration = Duration::from_secs(30);
+
+/// Whether `ecosystem`'s registry reads a change feed.
+pub fn feed_mode(state: &AppState, ecosystem: Ecosystem) -> bool {
+    state.registries.get(ecosystem).is_some_and(|r| r.feed)
+}
+
+/// Runs the watcher until shutdown: tracking reconciliation plus one loop per
+/// registry.
+pub async fn run(state: AppState) {
+    if !state.settings.watch.enabled {
+        tracing::info!("registry watching is off (watch.enabled = false)");
+        return;
+    }
+    for (eco, key) in &state.settings.watch.unconfigured {
+        tracing::warn!(ecosystem = %eco, key, "no registry endpoint configured: {eco} packages are served but not watched (set {key})");
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (eco, _) in state.registries.all() {
+        let state = state.clone();
+        tasks.spawn(async move { registry_loop(state, eco).await });
+    }
+    let mut shutdown = state.shutdown.subscribe();
+    loop {
+        reconcile(&state).await;
+        tokio::select! {
+            () = state.watch_wake.notified() => {}
+            () = tokio::time::sleep(MAX_IDLE) => {}
+            _ = shutdown.changed() => break,
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+    tasks.shutdown().await;
+}
+
+/// Starts and stops watching as packages gain their first or lose their last
+/// follower.
+pub async fn reconcile(state: &AppState) {
+    let interval = state.settings.watch.interval.as_millis() as i64;
+    let changes = match state
+        .store
+        .reconcile_tracking(interval, state.clock.now_ms())
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not update which packages are watched");
+            return;
+        }
+    };
+    for (ids, tracked) in [(&changes.tracked, true), (&changes.untracked, false)] {
+        for id in ids {
+            let Ok(Some(p)) = state.store.package_by_id(*id).await else {
+                continue;
+            };
+            let package = state.urls.actor(&p.handle);
+            tracing::info!(purl = %p.purl, tracked, "package watching changed");
+            state.events.publish(if tracked {
+                Event::PackageTracked { package }
+            } else {
+                Event::PackageUntracked { package }
+            });
+        }
+    }
+    if !changes.tracked.is_empty() {
+        state.registry_wake.notify_waiters();
+    }
+}
+
+async fn registry_loop(state: AppState, ecosystem: Ecosystem) {
+    let Some(registry) = state.registries.get(ecosystem).cloned() else {
+        return;
+    };
+    let mut shutdown = state.shutdown.subscribe();
+    let mut stall = health::StallWatch::default();
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        if registry.feed {
+            read_feed(&state, ecosystem, &registry).await;
+        }
+        let now = state.clock.now_ms();
+        let due: Vec<WatchRow> = state
+            .store
+            .due_watches(ecosystem, now, BATCH)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(%ecosystem, error = %e, "could not read due packages");
+                Vec::new()
+            });
+        for w in &due {
+            if *shutdown.borrow() {
+                return;
+            }
+            match check::check_package(&state, registry.adapter.as_ref(), w).await {
+                Ok(r) if !r.announced.is_empty() || !r.withdrawn.is_empty() => {
+                    tracing::info!(%ecosystem, package_id = w.package_id, announced = ?r.announced, withdrawn = ?r.withdrawn, "releases changed");
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(%ecosystem, package_id = w.package_id, error = %e, "check failed")
+                }
+            }
+        }
+        stall.observe(&state, ecosystem).await;
+        if due.len() as u32 == BATCH {
+            continue;
+        }
+        let next = state.store.next_due(ecosystem).await.ok().flatten();
+        let mut wait = next.map_or(MAX_IDLE, |at| {
+            Duration::from_millis(
+                (at - state.clock.now_ms()).clamp(0, MAX_IDLE.as_millis() as i64) as u64,
+            )
+        });
+        if registry.feed {
+            wait = wait.min(feed_interval(&state));
+        }
+        tokio::select! {
+            () = tokio::time::sleep(wait.max(Duration::from_millis(5))) => {}
+            () = state.registry_wake.notified() => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// How often a change feed is read: the shortest check interval.
+fn feed_interval(state: &AppState) -> Duration {
+    state.settings.watch.min_interval
+}
+
+/// Reads the change feed when due and makes the tracked packages it names due now.
+async fn read_feed(state: &AppState, ecosystem: Ecosystem, registry: &Registry) {
+    let now = state.clock.now_ms();
+    let Ok(rs) = state.store.registry_state(ecosystem).await else {
+        return;
+    };
+    if rs
+        .last_feed_at
+        .is_some_and(|at| now - at < feed_interval(state).as_millis() as i64)
+    {
+        return;
+    }
+    let Some(result) = registry.adapter.changes(rs.feed_cursor.as_deref()).await else {
+        return;
+    };
+    match result {
+        Ok(batch) => {
+            let keys: Vec<String> = batch
+                .packages
+                .iter()
+                .filter_map(|n| pkgfed_registries::PackageId::new(ecosystem, n).ok())
+                .map(|id| id.key())
+                .collect();
+            let marked = if batch.gap {
+                // The feed cannot vouch for everything since the cursor: check all.
+                state.store.mark_all_due(ecosystem, now).await.unwrap_or(0)
+            } else {
+                state
+                    .store
+                    .mark_due(ecosystem, &keys, now)
+                    .await
+                    .unwrap_or(0)
+            };
+            tracing::debug!(%ecosystem, mentioned = keys.len(), marked, gap = batch.gap, "change feed read");
+            if let Err(e) = state
+                .store
+                .set_feed_cursor(ecosystem, batch.cursor.as_deref(), now)
+                .await
+            {
+                tracing::warn!(%ecosystem, error = %e, "could not store the change-feed cursor");
+            }
+        }
+        Err(e) => {
+            tracing::warn!(%ecosystem, error = %e, "change feed read failed; packages are still polled");
+            let _ = state.store.set_feed_cursor(ecosystem, None, now).await;
+        }
+    }
+}

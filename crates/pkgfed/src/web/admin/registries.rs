@@ -1,0 +1,58 @@
+//! `GET /api/v1/admin/registries`: watcher health per registry (tracked packages,
+//! backlog, erroring packages, requests and errors, last success, stalled), and
+//! `GET /api/v1/admin/metrics`: the same figures in the Prometheus text format.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::error::Result;
+use crate::watch::health::{self, RegistryHealth};
+
+/// `GET /registries` answer.
+#[derive(Debug, Serialize)]
+pub struct RegistriesResponse {
+    /// One entry per configured registry.
+    registries: Vec<RegistryHealth>,
+    /// Enabled ecosystems without a configured registry (not watched), with the key
+    /// to set.
+    unconfigured: Vec<Unconfigured>,
+}
+
+/// An enabled ecosystem that is not watched.
+#[derive(Debug, Serialize)]
+pub struct Unconfigured {
+    ecosystem: String,
+    key: &'static str,
+}
+
+/// `GET /registries`.
+pub async fn list(State(state): State<AppState>) -> Result<Json<RegistriesResponse>> {
+    Ok(Json(RegistriesResponse {
+        registries: health::registries(&state).await?,
+        unconfigured: state
+            .settings
+            .watch
+            .unconfigured
+            .iter()
+            .map(|(e, key)| Unconfigured {
+                ecosystem: e.to_string(),
+                key,
+            })
+            .collect(),
+    }))
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(state): State<AppState>) -> Result<Response> {
+    let text = health::metrics(&health::registries(&state).await?);
+    let mut res = text.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(res)
+}

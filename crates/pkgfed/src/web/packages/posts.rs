@@ -1,0 +1,98 @@
+//! `GET /packages/{handle}/releases/{version}[/{generation}]`: a release post at its
+//! id — the Note as JSON for ActivityPub clients, a small page for browsers, and 410
+//! with a Tombstone once the version was yanked.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{activity_response, package_or_404};
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::federation::html::escape;
+use crate::watch::post::note_id;
+use crate::web::negotiate::{Representation, negotiate};
+
+/// `GET /packages/{handle}/releases/{version}`
+pub async fn release(
+    State(state): State<AppState>,
+    Path((handle, version)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    serve(&state, &handle, &version, 0, &headers).await
+}
+
+/// `GET /packages/{handle}/releases/{version}/{generation}` (posts made after an
+/// un-yank).
+pub async fn release_again(
+    State(state): State<AppState>,
+    Path((handle, version, generation)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let generation: i64 = generation
+        .parse()
+        .ok()
+        .filter(|g| *g > 0)
+        .ok_or_else(|| Error::NotFound(format!("no post `{generation}` of {version}")))?;
+    serve(&state, &handle, &version, generation, &headers).await
+}
+
+async fn serve(
+    state: &AppState,
+    handle: &str,
+    version: &str,
+    generation: i64,
+    headers: &HeaderMap,
+) -> Result<Response> {
+    let rep = negotiate(headers, true)?;
+    let package = package_or_404(state, handle).await?;
+    let id = note_id(&state.urls, &package, version, generation);
+    let post = state
+        .store
+        .post(&id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no post about {} {version}", package.name)))?;
+    if post.deleted_at.is_some() {
+        let tombstone = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": id,
+            "type": "Tombstone",
+            "formerType": "Note",
+        });
+        let mut res = match rep {
+            Representation::Html => Html(page(
+                &format!("{} {version}", package.name),
+                "<p>This version was withdrawn by its publisher; its post was deleted.</p>",
+            ))
+            .into_response(),
+            json => activity_response(json, &tombstone),
+        };
+        *res.status_mut() = StatusCode::GONE;
+        return Ok(res);
+    }
+    let mut note: Value = serde_json::from_str(&post.object)
+        .map_err(|e| Error::Internal(format!("stored post {id} is not JSON: {e}")))?;
+    Ok(match rep {
+        Representation::Html => {
+            let content = note["content"].as_str().unwrap_or_default().to_owned();
+            let mut res =
+                Html(page(&format!("{} {version}", package.name), &content)).into_response();
+            res.headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("Accept"));
+            res
+        }
+        json => {
+            note["@context"] = json!("https://www.w3.org/ns/activitystreams");
+            activity_response(json, &note)
+        }
+    })
+}
+
+fn page(title: &str, body_html: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head><body><main><h1>{}</h1>{body_html}</main></body></html>",
+        escape(title),
+        escape(title)
+    )
+}
