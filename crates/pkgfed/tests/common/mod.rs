@@ -7,6 +7,7 @@
 pub mod fleet;
 pub mod manual;
 pub mod peer;
+pub mod watch;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -28,6 +29,7 @@ pub struct TestServer {
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Options for a test server.
@@ -59,6 +61,31 @@ impl TestServer {
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::boot_in(dir, listener, tweak, clock).await
+    }
+
+    /// Stops this server (waiting until it has shut down) and starts a new one on the
+    /// same database, port and base URL: a process restart.
+    pub async fn restart(mut self, tweak: impl FnOnce(&mut Config)) -> Self {
+        let port: u16 = self.host.rsplit_once(':').unwrap().1.parse().unwrap();
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().unwrap());
+        drop(self);
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        Self::boot_in(dir, listener, tweak, None).await
+    }
+
+    async fn boot_in(
+        dir: tempfile::TempDir,
+        listener: TcpListener,
+        tweak: impl FnOnce(&mut Config),
+        clock: Option<Arc<dyn pkgfed::delivery::clock::Clock>>,
+    ) -> Self {
         let port = listener.local_addr().unwrap().port();
         let mut config = test_config(port, &dir.path().join("pkgfed.db"));
         tweak(&mut config);
@@ -70,7 +97,7 @@ impl TestServer {
         };
         let (tx, rx) = oneshot::channel::<()>();
         let s = state.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let stop = async {
                 let _ = rx.await;
             };
@@ -91,6 +118,7 @@ impl TestServer {
                 .unwrap(),
             _dir: dir,
             stop: Some(tx),
+            task: Some(task),
         }
     }
 

@@ -5,8 +5,9 @@
 //! the newest releases, so a reader that comes back too late misses some: the
 //! cursor is the newest `pubDate` seen (Unix seconds, as a string), and the batch
 //! reports a gap when there is no cursor or the feed's oldest item is newer than
-//! the cursor. Items published in the cursor's own second are reported again,
-//! because a release in that second may have appeared after the last read.
+//! the cursor. A release in the cursor's own second may appear after the last read,
+//! so the cursor also lists the items of that second already reported (one title
+//! per line after the seconds): those are not reported again, new ones are.
 //!
 //! Yanks never show in this feed: the watcher keeps polling tracked packages at a
 //! slower rate to see them.
@@ -17,23 +18,30 @@ use crate::adapters::xml::parse_feed;
 /// Reads the feed body against `cursor`.
 pub(super) fn read(bytes: &[u8], cursor: Option<&str>) -> Result<ChangeBatch, RegistryError> {
     let feed = parse_feed(bytes, "the updates feed")?;
-    let since = cursor.and_then(|c| c.trim().parse::<i64>().ok());
-    let dated: Vec<(String, i64)> = feed
+    let mut lines = cursor.unwrap_or_default().lines();
+    let since = lines.next().and_then(|c| c.trim().parse::<i64>().ok());
+    let seen: Vec<&str> = lines.collect();
+    let dated: Vec<(String, String, i64)> = feed
         .entries
         .iter()
         .filter_map(|e| {
             // The name is everything before the last space: names have no spaces,
             // but be lenient with whatever precedes the version.
-            let name = e.title.trim().rsplit_once(' ').map(|(n, _)| n.trim())?;
-            Some((name.to_owned(), e.published_at?))
+            let title = e.title.trim();
+            let name = title.rsplit_once(' ').map(|(n, _)| n.trim())?;
+            Some((name.to_owned(), title.to_owned(), e.published_at?))
         })
         .collect();
-    let newest = dated.iter().map(|(_, t)| *t).max();
-    let oldest = dated.iter().map(|(_, t)| *t).min();
+    let newest = dated.iter().map(|(_, _, t)| *t).max();
+    let oldest = dated.iter().map(|(_, _, t)| *t).min();
+    let is_new = |title: &str, t: i64| match since {
+        None => true,
+        Some(s) => t > s || (t == s && !seen.contains(&title)),
+    };
     let packages = dated
         .iter()
-        .filter(|(_, t)| since.is_none_or(|s| *t >= s))
-        .map(|(n, _)| n.clone())
+        .filter(|(_, title, t)| is_new(title, *t))
+        .map(|(n, _, _)| n.clone())
         .collect();
     let gap = match (since, oldest) {
         (None, _) => true,
@@ -41,14 +49,40 @@ pub(super) fn read(bytes: &[u8], cursor: Option<&str>) -> Result<ChangeBatch, Re
         (Some(_), None) => false,
     };
     let cursor = match (newest, since) {
-        (Some(n), Some(s)) => Some(n.max(s)),
-        (n, s) => n.or(s),
+        (Some(n), Some(s)) if s > n => cursor.map(str::to_owned),
+        (Some(n), since) => {
+            let mut c = n.to_string();
+            let mut titles: Vec<&str> = dated
+                .iter()
+                .filter(|(_, _, t)| *t == n)
+                .map(|(_, title, _)| title.as_str())
+                .collect();
+            if since == Some(n) {
+                titles.extend(seen.iter().copied());
+            }
+            titles.sort_unstable();
+            titles.dedup();
+            for t in titles {
+                c.push('\n');
+                c.push_str(t);
+            }
+            Some(c)
+        }
+        // An empty feed and no cursor: everything from now on is new.
+        (None, None) => Some(unix_now().to_string()),
+        (None, Some(_)) => cursor.map(str::to_owned),
     };
     Ok(ChangeBatch {
         packages,
-        cursor: cursor.map(|c| c.to_string()),
+        cursor,
         gap,
     })
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]
@@ -74,7 +108,10 @@ mod tests {
         let batch = read(FEED.as_bytes(), None).unwrap();
         assert_eq!(batch.packages, ["requests", "zope.interface", "urllib3"]);
         assert!(batch.gap);
-        assert_eq!(batch.cursor, Some((NOON + 10).to_string()));
+        assert_eq!(
+            batch.cursor,
+            Some(format!("{}\nrequests 2.33.0", NOON + 10))
+        );
     }
 
     #[test]
@@ -82,12 +119,30 @@ mod tests {
         let batch = read(FEED.as_bytes(), Some(&NOON.to_string())).unwrap();
         assert_eq!(batch.packages, ["requests", "zope.interface"]);
         assert!(!batch.gap);
+        // A bare-seconds cursor reports its own second again: a release in it may
+        // have appeared after the last read.
         let batch = read(FEED.as_bytes(), Some(&(NOON + 10).to_string())).unwrap();
         assert_eq!(
             (batch.packages, batch.gap),
             (vec!["requests".to_owned()], false)
         );
-        assert_eq!(batch.cursor, Some((NOON + 10).to_string()));
+        // The cursor remembers what it reported in that second: not again.
+        let cursor = batch.cursor.unwrap();
+        assert_eq!(cursor, format!("{}\nrequests 2.33.0", NOON + 10));
+        let batch = read(FEED.as_bytes(), Some(&cursor)).unwrap();
+        assert!(batch.packages.is_empty(), "{:?}", batch.packages);
+        assert_eq!(batch.cursor.as_deref(), Some(cursor.as_str()));
+        // A new release in the same second is reported.
+        let more = FEED.replace(
+            "<item><title>requests 2.33.0",
+            "<item><title>idna 3.99</title><pubDate>Mon, 23 Nov 2026 12:00:10 GMT</pubDate></item><item><title>requests 2.33.0",
+        );
+        let batch = read(more.as_bytes(), Some(&cursor)).unwrap();
+        assert_eq!(batch.packages, ["idna"]);
+        assert_eq!(
+            batch.cursor,
+            Some(format!("{}\nidna 3.99\nrequests 2.33.0", NOON + 10))
+        );
     }
 
     #[test]

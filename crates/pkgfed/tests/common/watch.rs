@@ -1,0 +1,50 @@
+//! Test support for registry watching: a fixture registry wired into the server's
+//! configuration, and waits with a longer horizon than `eventually` (checks run on
+//! whole-second intervals).
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use pkgfed::config::Config;
+use pkgfed_registries::fixtures::FixtureRegistry;
+
+/// Points every registry of `config` at `fixture`, with 1-second intervals and a
+/// generous rate limit.
+pub fn use_fixture(config: &mut Config, fixture: &FixtureRegistry) {
+    config.cargo.index_url = fixture.cargo_index_url().to_string();
+    config.cargo.api_url = fixture.cargo_api_url().to_string();
+    config.cargo.page_url = "https://registry.test/crates/{name}/{version}".into();
+    config.cargo.requests_per_second = 200.0;
+    config.npm.registry_url = fixture.npm_url().to_string();
+    config.npm.page_url = "https://npm.test/package/{name}/v/{version}".into();
+    config.npm.requests_per_second = 200.0;
+    config.pypi.url = fixture.pypi_url().to_string();
+    config.pypi.page_url = "https://pypi.test/project/{name}/{version}/".into();
+    config.pypi.requests_per_second = 200.0;
+    config.watch.min_interval_seconds = 1;
+    config.watch.interval_seconds = 1;
+    config.watch.max_interval_seconds = 2;
+}
+
+/// Waits until `cond` holds, polling every 50 ms; panics with `what` after 30 s.
+pub async fn within_30s<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..600 {
+        if cond().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out after 30 s waiting for: {what}");
+}
+
+/// Unix seconds now.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}

@@ -1,0 +1,345 @@
+//! Registry watching per ecosystem and under faults, against the loopback fixture
+//! registry serving recorded responses: npm prereleases, deprecations and unpublished
+//! versions; PyPI releases, yanks and the prerelease setting; 304 revalidation; a
+//! malformed package that does not disturb others; 429 backing the registry off;
+//! watching stopping with the last follower.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::watch::{now_unix, use_fixture, within_30s};
+use common::{Peer, TestServer};
+use pkgfed::store::{NewFollower, Package};
+use pkgfed_registries::fixtures::{Fault, FixtureRegistry};
+use serde_json::Value;
+
+/// Adds `purl` and has `alice` of `peer` follow it; waits for the baseline.
+async fn follow(server: &TestServer, peer: &Peer, purl: &str) -> Package {
+    let package = server.add_package(purl).await;
+    let actor = server.url(&format!("/packages/{}", package.handle));
+    let f = peer.follow("alice", &actor);
+    assert_eq!(
+        peer.post("alice", &format!("{actor}/inbox"), &f).await.0,
+        202
+    );
+    baseline(server, &package).await;
+    package
+}
+
+/// Adds `purl` with a follower row (no peer) and waits for the baseline.
+async fn watched(server: &TestServer, purl: &str) -> Package {
+    let package = server.add_package(purl).await;
+    let follower = NewFollower {
+        actor_id: "http://127.0.0.1:9/users/x".into(),
+        inbox: "http://127.0.0.1:9/users/x/inbox".into(),
+        shared_inbox: None,
+        follow_id: format!("http://127.0.0.1:9/follows/{}", package.id),
+    };
+    server
+        .state
+        .store
+        .add_follower(package.id, &follower)
+        .await
+        .unwrap();
+    server.state.watch_wake.notify_one();
+    baseline(server, &package).await;
+    package
+}
+
+async fn baseline(server: &TestServer, package: &Package) {
+    let store = server.state.store.clone();
+    let id = package.id;
+    within_30s("the baseline check", || async {
+        store
+            .watch(id)
+            .await
+            .unwrap()
+            .is_some_and(|w| w.baseline_done)
+    })
+    .await;
+}
+
+fn of_type(peer: &Peer, kind: &str) -> Vec<Value> {
+    peer.received()
+        .into_iter()
+        .filter(|r| r.body["type"] == kind)
+        .map(|r| {
+            assert!(r.verified.is_ok(), "unverified {kind}: {:?}", r.verified);
+            r.body
+        })
+        .collect()
+}
+
+fn tags(note: &Value) -> Vec<String> {
+    note["tag"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn npm_prerelease_deprecation_and_unpublish() {
+    let fixture = FixtureRegistry::with_recorded().await.unwrap();
+    let server = TestServer::start_with(|c| use_fixture(c, &fixture)).await;
+    let peer = Peer::start().await;
+    let package = follow(&server, &peer, "pkg:npm/left-pad").await;
+    assert!(
+        of_type(&peer, "Create").is_empty(),
+        "the baseline posts nothing"
+    );
+
+    fixture.edit(|r| r.npm_publish("left-pad", "2.0.0-beta.1", now_unix()));
+    within_30s("the Create", || async {
+        of_type(&peer, "Create").len() == 1
+    })
+    .await;
+    let create = of_type(&peer, "Create").remove(0);
+    let note = &create["object"];
+    assert_eq!(tags(note), ["#npm", "#leftpad", "#release", "#prerelease"]);
+    assert_eq!(
+        note["attachment"][1]["value"],
+        "pkg:npm/left-pad@2.0.0-beta.1"
+    );
+    assert!(
+        note["content"]
+            .as_str()
+            .unwrap()
+            .contains("https://npm.test/package/left-pad/v/2.0.0-beta.1")
+    );
+
+    // Deprecation: an Update of the post, once.
+    assert!(fixture.edit(|r| r.npm_deprecate(
+        "left-pad",
+        "2.0.0-beta.1",
+        "use String.prototype.padStart"
+    )));
+    let update = peer
+        .wait_for("Update of the Note", |r| {
+            r.body["type"] == "Update" && r.body["object"]["type"] == "Note"
+        })
+        .await;
+    assert!(update.verified.is_ok());
+    assert_eq!(update.body["object"]["id"], note["id"]);
+    assert!(
+        update.body["object"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("deprecated: use String.prototype.padStart")
+    );
+    let stored = server
+        .get_json(&format!(
+            "/packages/{}/releases/2.0.0-beta.1",
+            package.handle
+        ))
+        .await;
+    assert!(stored["content"].as_str().unwrap().contains("deprecated"));
+
+    // A version that disappears from the packument: its post is deleted.
+    assert!(fixture.edit(|r| r.npm_unpublish("left-pad", "2.0.0-beta.1")));
+    let delete = peer
+        .wait_for("Delete", |r| r.body["type"] == "Delete")
+        .await;
+    assert_eq!(delete.body["object"]["id"], note["id"]);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let note_updates = of_type(&peer, "Update")
+        .into_iter()
+        .filter(|u| u["object"]["type"] == "Note")
+        .count();
+    assert_eq!(note_updates, 1, "the deprecation is sent once");
+    assert_eq!(of_type(&peer, "Delete").len(), 1, "the Delete is sent once");
+}
+
+#[tokio::test]
+async fn pypi_release_yank_and_prereleases_off() {
+    let fixture = FixtureRegistry::with_recorded().await.unwrap();
+    let server = TestServer::start_with(|c| {
+        use_fixture(c, &fixture);
+        c.watch.prereleases = false;
+    })
+    .await;
+    let peer = Peer::start().await;
+    follow(&server, &peer, "pkg:pypi/Requests").await;
+
+    // A prerelease and a final release between two checks: only the final is posted.
+    fixture.edit(|r| {
+        r.pypi_publish("requests", "2.40.0rc1", now_unix());
+        r.pypi_publish("requests", "2.40.0", now_unix());
+    });
+    within_30s("the Create", || async {
+        !of_type(&peer, "Create").is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let creates = of_type(&peer, "Create");
+    assert_eq!(creates.len(), 1, "{creates:#?}");
+    assert_eq!(
+        creates[0]["object"]["attachment"][1]["value"],
+        "pkg:pypi/requests@2.40.0"
+    );
+
+    assert!(fixture.edit(|r| r.pypi_yank("requests", "2.40.0", Some("broken wheel"))));
+    let delete = peer
+        .wait_for("Delete", |r| r.body["type"] == "Delete")
+        .await;
+    assert_eq!(delete.body["object"]["id"], creates[0]["object"]["id"]);
+}
+
+#[tokio::test]
+async fn unchanged_packages_cost_a_304_and_one_malformed_package_disturbs_no_other() {
+    let fixture = FixtureRegistry::with_recorded().await.unwrap();
+    let server = TestServer::start_with(|c| use_fixture(c, &fixture)).await;
+    let log = watched(&server, "pkg:cargo/log").await;
+    let peer = Peer::start().await;
+    let anyhow = follow(&server, &peer, "pkg:cargo/anyhow").await;
+
+    // Revalidation: later checks are conditional and answered 304.
+    within_30s("304s", || async { fixture.not_modified_count() >= 4 }).await;
+
+    // log's index file turns into garbage: log records errors, anyhow goes on.
+    fixture.edit(|r| r.set_raw("/cargo/index/3/l/log", 200, "text/plain", b"{not json"));
+    let store = server.state.store.clone();
+    within_30s("log's error recorded", || async {
+        store
+            .watch(log.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .consecutive_errors
+            > 0
+    })
+    .await;
+    fixture.edit(|r| r.cargo_publish("anyhow", "1.0.999", Some(now_unix())));
+    within_30s("anyhow's Create", || async {
+        of_type(&peer, "Create").len() == 1
+    })
+    .await;
+    let w = store.watch(anyhow.id).await.unwrap().unwrap();
+    assert_eq!(w.consecutive_errors, 0);
+    // The admin API shows the erroring package.
+    let res = server
+        .client
+        .get(server.url("/api/v1/admin/registries"))
+        .bearer_auth(&server.state.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let health: Value = res.json().await.unwrap();
+    let cargo = health["registries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ecosystem"] == "cargo")
+        .unwrap()
+        .clone();
+    assert_eq!(cargo["tracked"], 2);
+    assert_eq!(cargo["erroring"], 1);
+    assert_eq!(cargo["stalled"], false);
+    assert!(cargo["last_success"].is_string());
+    // Errors back off: the broken package is checked less and less often.
+    let w = store.watch(log.id).await.unwrap().unwrap();
+    assert!(w.next_check_at - now_unix() * 1000 > 0);
+}
+
+#[tokio::test]
+async fn a_429_backs_the_registry_off_for_its_retry_after() {
+    let fixture = FixtureRegistry::with_recorded().await.unwrap();
+    let server = TestServer::start_with(|c| use_fixture(c, &fixture)).await;
+    watched(&server, "pkg:cargo/serde").await;
+    fixture.clear_requests();
+    fixture.fail_next(
+        1,
+        Fault::TooManyRequests {
+            retry_after: Some("2".into()),
+        },
+    );
+    within_30s("a request after the 429", || async {
+        let r = fixture.requests();
+        r.iter().any(|q| q.status == 429) && r.last().is_some_and(|q| q.status != 429)
+    })
+    .await;
+    let r = fixture.requests();
+    let at_429 = r.iter().position(|q| q.status == 429).unwrap();
+    let gap = r[at_429 + 1].at - r[at_429].at;
+    assert!(
+        gap >= Duration::from_millis(1900),
+        "next request after {gap:?}"
+    );
+    drop(server);
+}
+
+#[tokio::test]
+async fn watching_stops_with_the_last_follower_and_restarts_with_a_new_one() {
+    let fixture = FixtureRegistry::with_recorded().await.unwrap();
+    let server = TestServer::start_with(|c| use_fixture(c, &fixture)).await;
+    let mut events = server.state.bus.subscribe();
+    let package = watched(&server, "pkg:npm/request").await;
+    assert!(
+        server
+            .state
+            .store
+            .remove_follower(package.id, "http://127.0.0.1:9/users/x")
+            .await
+            .unwrap()
+    );
+    server.state.watch_wake.notify_one();
+    let store = server.state.store.clone();
+    within_30s("untracked", || async {
+        store
+            .due_watches(pkgfed_registries::Ecosystem::Npm, i64::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let n = fixture.count_for("/npm/request");
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    assert_eq!(
+        fixture.count_for("/npm/request"),
+        n,
+        "an unfollowed package is still polled"
+    );
+    let mut seen = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        seen.push(
+            serde_json::to_value(&e).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert!(seen.contains(&"package_tracked".to_owned()), "{seen:?}");
+    assert!(seen.contains(&"package_untracked".to_owned()), "{seen:?}");
+
+    // A new follower: watched again, with a fresh baseline (nothing old is posted).
+    fixture.edit(|r| r.npm_publish("request", "9.9.9", now_unix()));
+    let follower = NewFollower {
+        actor_id: "http://127.0.0.1:9/users/y".into(),
+        inbox: "http://127.0.0.1:9/users/y/inbox".into(),
+        shared_inbox: None,
+        follow_id: "http://127.0.0.1:9/follows/y".into(),
+    };
+    server
+        .state
+        .store
+        .add_follower(package.id, &follower)
+        .await
+        .unwrap();
+    server.state.watch_wake.notify_one();
+    within_30s("checked again", || async {
+        fixture.count_for("/npm/request") > n
+    })
+    .await;
+    baseline(&server, &package).await;
+    let releases = server.state.store.releases(package.id).await.unwrap();
+    let r = releases.iter().find(|r| r.version == "9.9.9").unwrap();
+    assert_eq!(
+        r.note_id, None,
+        "published while unwatched: part of the new baseline"
+    );
+}
