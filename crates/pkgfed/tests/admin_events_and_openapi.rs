@@ -20,6 +20,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/domains/flagged"),
     ("delete", "/api/v1/admin/domains/flagged/{domain}"),
     ("get", "/api/v1/admin/hosts"),
+    ("get", "/api/v1/admin/registries"),
+    ("get", "/api/v1/admin/metrics"),
     ("get", "/api/v1/admin/events"),
     ("get", "/api/v1/admin/openapi.json"),
 ];

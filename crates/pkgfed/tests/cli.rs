@@ -39,6 +39,48 @@ fn serve_without_base_url_names_the_key_and_creates_nothing() {
 }
 
 #[test]
+fn serve_without_a_registry_endpoint_names_the_key_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = ("PKGFED_SERVER_BASE_URL", "https://pkgs.example.org");
+    let out = pkgfed(dir.path(), &["serve"], &[base]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("cargo.index_url"), "{err}");
+    assert!(err.contains("PKGFED_CARGO_INDEX_URL"), "{err}");
+    // With cargo configured, the next missing one is named.
+    let out = pkgfed(
+        dir.path(),
+        &["serve"],
+        &[
+            base,
+            ("PKGFED_CARGO_INDEX_URL", "http://127.0.0.1:9/index/"),
+            ("PKGFED_PACKAGES_ECOSYSTEMS", "cargo,npm"),
+        ],
+    );
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("npm.registry_url"), "{err}");
+    // A malformed endpoint is refused by name too.
+    let out = pkgfed(
+        dir.path(),
+        &["serve"],
+        &[
+            base,
+            ("PKGFED_PACKAGES_ECOSYSTEMS", "pypi"),
+            ("PKGFED_PYPI_URL", "not a url"),
+        ],
+    );
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("pypi.url"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no database created"
+    );
+}
+
+#[test]
 fn config_check_prints_effective_values_with_secrets_redacted() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -343,3 +343,83 @@ async fn watching_stops_with_the_last_follower_and_restarts_with_a_new_one() {
         "published while unwatched: part of the new baseline"
     );
 }
+
+#[tokio::test]
+async fn a_registry_that_never_answers_is_reported_stalled() {
+    let fixture = FixtureRegistry::with_recorded().await.unwrap();
+    let server = TestServer::start_with(|c| {
+        use_fixture(c, &fixture);
+        c.watch.stall_intervals = 2;
+    })
+    .await;
+    let mut events = server.state.bus.subscribe();
+    fixture.fail_next(
+        10_000,
+        Fault::Status {
+            status: 500,
+            retry_after: None,
+        },
+    );
+    let package = server.add_package("pkg:npm/left-pad").await;
+    let follower = NewFollower {
+        actor_id: "http://127.0.0.1:9/users/x".into(),
+        inbox: "http://127.0.0.1:9/users/x/inbox".into(),
+        shared_inbox: None,
+        follow_id: "http://127.0.0.1:9/follows/1".into(),
+    };
+    server
+        .state
+        .store
+        .add_follower(package.id, &follower)
+        .await
+        .unwrap();
+    server.state.watch_wake.notify_one();
+
+    let get = |path: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .client
+                .get(server.url(path))
+                .bearer_auth(&server.state.admin_token)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let mut stalled = false;
+    for _ in 0..200 {
+        let v: Value = serde_json::from_str(&get("/api/v1/admin/registries").await).unwrap();
+        let npm = v["registries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ecosystem"] == "npm")
+            .unwrap()
+            .clone();
+        if npm["stalled"] == true {
+            assert_eq!(npm["tracked"], 1);
+            assert!(npm["requests"]["errors"].as_u64().unwrap() >= 1);
+            stalled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(stalled, "never reported stalled");
+    let metrics = get("/api/v1/admin/metrics").await;
+    assert!(
+        metrics.contains("pkgfed_watch_stalled{registry=\"npm\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("pkgfed_watch_tracked_packages{registry=\"npm\"} 1"));
+    assert!(metrics.contains("pkgfed_watch_stalled{registry=\"cargo\"} 0"));
+    within_30s("the registry_stalled event", || {
+        let found = std::iter::from_fn(|| events.try_recv().ok())
+            .any(|e| serde_json::to_value(&e).unwrap()["event"] == "registry_stalled");
+        async move { found }
+    })
+    .await;
+}

@@ -157,6 +157,44 @@ pub fn spec() -> Value {
                     "401": unauthorized
                 }
             }},
+            "/api/v1/admin/registries": { "get": {
+                "operationId": "registries",
+                "summary": "Registry watcher health: tracked packages, backlog, erroring packages, request counters, \
+                            last success and whether the registry has stalled (docs/registries.md).",
+                "responses": {
+                    "200": ok("One entry per configured registry.", json!({
+                        "type": "object", "required": ["registries", "unconfigured"],
+                        "properties": {
+                            "registries": { "type": "array", "items": { "type": "object",
+                                "required": ["ecosystem", "change_feed", "tracked", "due", "erroring", "requests", "error_rate", "stalled"],
+                                "properties": {
+                                    "ecosystem": { "type": "string" },
+                                    "change_feed": { "type": "boolean" },
+                                    "tracked": { "type": "integer" },
+                                    "due": { "type": "integer", "description": "Tracked packages due now (the backlog)." },
+                                    "erroring": { "type": "integer" },
+                                    "last_success_at": { "type": ["integer", "null"] },
+                                    "last_success": { "type": ["string", "null"], "format": "date-time" },
+                                    "requests": { "type": "object" },
+                                    "error_rate": { "type": "number" },
+                                    "stalled": { "type": "boolean" }
+                                } } },
+                            "unconfigured": { "type": "array", "items": { "type": "object",
+                                "properties": { "ecosystem": { "type": "string" }, "key": { "type": "string" } } } }
+                        }
+                    })),
+                    "401": unauthorized
+                }
+            }},
+            "/api/v1/admin/metrics": { "get": {
+                "operationId": "metrics",
+                "summary": "Watcher gauges in the Prometheus text format, labelled by registry.",
+                "responses": {
+                    "200": { "description": "Prometheus text exposition 0.0.4.",
+                             "content": { "text/plain": { "schema": { "type": "string" } } } },
+                    "401": unauthorized
+                }
+            }},
             "/api/v1/admin/events": { "get": {
                 "operationId": "events",
                 "summary": "Live events as Server-Sent Events: `event:` is the event's name (see docs/events.md), `data:` its JSON. \
