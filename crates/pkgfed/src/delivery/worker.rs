@@ -6,11 +6,11 @@
 //! nothing is lost and only in-flight deliveries may be sent twice.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use pkgfed_protocol::keys::RsaPrivateKey;
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
 use super::attempt::{self, CAVAGE};
@@ -19,20 +19,45 @@ use super::{remediate, schedule};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::events::Event;
+use crate::store::StoreError;
 use crate::store::delivery::{
-    AttemptOutcome, ClaimLimits, ClaimedDelivery, HostPolicy, ReportResult,
+    AttemptOutcome, AttemptRecord, ChangeWatch, ClaimLimits, ClaimedDelivery, HostEffect,
+    HostPolicy, Recorded, ReportResult,
 };
 
 /// Longest wait between looks at the queue. Work queued in this process wakes the
 /// worker at once; work queued by another process on the same database (a CLI
-/// command) cannot, so an idle worker still looks every second.
+/// command) cannot, so an idle worker still looks every second — and, when the
+/// store can tell cheaply, sooner: see [`WATCH_INTERVAL`].
 const MAX_IDLE_MS: i64 = 1_000;
+
+/// How often an idle worker asks the store whether another connection committed
+/// (SQLite: `PRAGMA data_version`, microseconds). A commit ends the wait, so work
+/// queued by another process starts within this interval instead of the idle poll.
+const WATCH_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Expired claims are looked for at most this often.
+const RELEASE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Longest wait for a batch of free permits before claiming fewer (see `run`).
 const BATCH_WAIT: Duration = Duration::from_millis(20);
 
-/// Extra tries to record an attempt when the database is busy.
+/// Extra tries to record a batch of attempts when the database is busy.
 const RECORD_RETRIES: u32 = 3;
+
+/// Most attempts recorded in one transaction.
+const MAX_RECORD_BATCH: usize = 256;
+
+/// A finished attempt on its way to the recorder.
+struct Finished {
+    delivery: Arc<ClaimedDelivery>,
+    outcome: AttemptOutcome,
+    effect: HostEffect,
+    scheme: Option<&'static str>,
+    now_ms: i64,
+    /// The outcome is durably recorded (or could not be).
+    done: oneshot::Sender<Result<Recorded>>,
+}
 
 /// Runs deliveries.
 #[derive(Clone)]
@@ -46,6 +71,8 @@ pub struct Deliverer {
     /// repeat rules count exactly: two concurrent 401s must not both count 4 and
     /// so skip the recommendation made at exactly 3.
     remediation: Arc<tokio::sync::Mutex<()>>,
+    /// The recorder task's queue, started on first use (see [`record_loop`]).
+    recorder: Arc<OnceLock<mpsc::UnboundedSender<Finished>>>,
 }
 
 impl Deliverer {
@@ -57,6 +84,7 @@ impl Deliverer {
             permits,
             keys: Arc::default(),
             remediation: Arc::default(),
+            recorder: Arc::default(),
         }
     }
 
@@ -117,6 +145,14 @@ impl Deliverer {
             Err(e) => tracing::error!(error = %e, "cannot release old claims"),
         }
         let wake: Arc<Notify> = self.state.delivery_wake.clone();
+        let mut changes = match self.state.store.change_watch().await {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch the database for other processes' deliveries; polling every second");
+                None
+            }
+        };
+        let mut released_at: Option<tokio::time::Instant> = None;
         loop {
             if *shutdown.borrow() {
                 break;
@@ -171,22 +207,25 @@ impl Deliverer {
             }
             // A claim whose attempt could not be recorded (e.g. the database was
             // unavailable) would otherwise stay in flight until the next start.
-            match self
-                .state
-                .store
-                .release_expired_claims(self.state.clock.now_ms())
-                .await
-            {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(n, "returned deliveries whose claim expired to the queue"),
-                Err(e) => tracing::error!(error = %e, "cannot release expired claims"),
+            // (At most once a second: leases last a minute or more, and the UPDATE
+            // takes the write lock even when it returns nothing.)
+            if released_at.is_none_or(|t| t.elapsed() >= RELEASE_INTERVAL) {
+                released_at = Some(tokio::time::Instant::now());
+                match self
+                    .state
+                    .store
+                    .release_expired_claims(self.state.clock.now_ms())
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::warn!(n, "returned deliveries whose claim expired to the queue")
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot release expired claims"),
+                }
             }
             let sleep = self.sleep_for().await;
-            tokio::select! {
-                () = wake.notified() => {}
-                () = tokio::time::sleep(sleep) => {}
-                _ = shutdown.changed() => {}
-            }
+            wait_idle(sleep, &wake, &mut shutdown, &mut changes).await;
         }
         // Let in-flight deliveries finish (bounded by two request timeouts: a double
         // knock sends twice); their claims would otherwise be resumed by the next
@@ -243,12 +282,44 @@ impl Deliverer {
 
     /// One attempt, classified and recorded, with remediation and events.
     pub async fn deliver(&self, d: ClaimedDelivery) {
+        let d = Arc::new(d);
         if let Err(e) = self.try_deliver(&d).await {
             tracing::error!(inbox = %d.inbox, activity = %d.activity_id, error = %e, "delivery bookkeeping failed");
         }
     }
 
-    async fn try_deliver(&self, d: &ClaimedDelivery) -> Result<()> {
+    /// Hands a finished attempt to the recorder and waits until its outcome is
+    /// committed: only then may the claim be considered done.
+    async fn record(
+        &self,
+        d: &Arc<ClaimedDelivery>,
+        outcome: &AttemptOutcome,
+        effect: HostEffect,
+        scheme: Option<&'static str>,
+        now_ms: i64,
+    ) -> Result<Recorded> {
+        let queue = self.recorder.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(record_loop(self.state.clone(), self.policy(), rx));
+            tx
+        });
+        let (done, recorded) = oneshot::channel();
+        queue
+            .send(Finished {
+                delivery: d.clone(),
+                outcome: outcome.clone(),
+                effect,
+                scheme,
+                now_ms,
+                done,
+            })
+            .map_err(|_| Error::Internal("the delivery recorder has stopped".into()))?;
+        recorded
+            .await
+            .map_err(|_| Error::Internal("the delivery recorder dropped an attempt".into()))?
+    }
+
+    async fn try_deliver(&self, d: &Arc<ClaimedDelivery>) -> Result<()> {
         let state = &self.state;
         let (class, effect, status, error, scheme) = match self.signing_key(d).await {
             Ok(key) => {
@@ -315,25 +386,9 @@ impl Deliverer {
             _ => None,
         };
         // The attempt happened: losing its record would leave the claim in flight
-        // until its lease expires and send the activity again. A busy database is
-        // retried a few times before giving up.
-        let policy = self.policy();
-        let mut tries = 0;
-        let recorded = loop {
-            match state
-                .store
-                .record_attempt(d, &outcome, effect, remembered, &policy, now)
-                .await
-            {
-                Ok(r) => break r,
-                Err(e) if tries < RECORD_RETRIES => {
-                    tries += 1;
-                    tracing::warn!(inbox = %d.inbox, error = %e, tries, "recording a delivery attempt failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(50 << tries)).await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        };
+        // until its lease expires and send the activity again. The recorder retries
+        // a busy database a few times before giving up.
+        let recorded = self.record(d, &outcome, effect, remembered, now).await?;
         if recorded.circuit_opened {
             tracing::warn!(host = %d.host, "circuit opened: host will be probed instead of hammered");
             state.events.publish(Event::CircuitOpened {
@@ -381,4 +436,121 @@ impl Deliverer {
         }
         Ok(())
     }
+}
+
+/// Waits up to `sleep`, until this process wakes the worker, shutdown, or — asked
+/// every [`WATCH_INTERVAL`] — another connection committed (e.g. a CLI command
+/// queued deliveries). The question is never cancelled half-way (it runs between
+/// the sleeps, not in the `select!`), so the watch connection stays usable.
+async fn wait_idle(
+    sleep: Duration,
+    wake: &Notify,
+    shutdown: &mut watch::Receiver<bool>,
+    changes: &mut Option<Box<dyn ChangeWatch>>,
+) {
+    let deadline = tokio::time::Instant::now() + sleep;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        let step = if changes.is_some() {
+            left.min(WATCH_INTERVAL)
+        } else {
+            left
+        };
+        tokio::select! {
+            () = wake.notified() => return,
+            () = tokio::time::sleep(step) => {}
+            _ = shutdown.changed() => return,
+        }
+        if let Some(watch) = changes {
+            match watch.changed().await {
+                Ok(true) => return,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot watch the database for other processes' deliveries; polling every second");
+                    *changes = None;
+                }
+            }
+        }
+    }
+}
+
+/// Records finished attempts: everything queued when it looks, up to
+/// [`MAX_RECORD_BATCH`], in one transaction (one commit, a fixed number of
+/// statements), then tells each attempt. While a batch is being written the next
+/// one queues up, so under load batches grow by themselves and no attempt waits
+/// for a timer; alone, an attempt is recorded at once. Ends when every
+/// [`Deliverer`] clone (the senders) is gone.
+async fn record_loop(
+    state: AppState,
+    policy: HostPolicy,
+    mut queue: mpsc::UnboundedReceiver<Finished>,
+) {
+    let mut batch = Vec::with_capacity(MAX_RECORD_BATCH);
+    while queue.recv_many(&mut batch, MAX_RECORD_BATCH).await > 0 {
+        let results = record_batch(&state, &policy, &batch).await;
+        let mut results = results.into_iter();
+        for f in batch.drain(..) {
+            let r = results.next().unwrap_or_else(|| {
+                Err(Error::Internal(
+                    "the store recorded fewer attempts than given".into(),
+                ))
+            });
+            // The attempt's task may be gone (its runtime shutting down): nothing to tell.
+            let _ = f.done.send(r);
+        }
+    }
+}
+
+/// One transaction for the batch, retried when the database is busy; if it still
+/// fails, each attempt alone, so one unrecordable attempt cannot keep the others'
+/// claims in flight (and resent when their leases expire).
+async fn record_batch(
+    state: &AppState,
+    policy: &HostPolicy,
+    batch: &[Finished],
+) -> Vec<Result<Recorded>> {
+    let records: Vec<AttemptRecord<'_>> = batch
+        .iter()
+        .map(|f| AttemptRecord {
+            delivery: &f.delivery,
+            outcome: &f.outcome,
+            effect: f.effect,
+            scheme: f.scheme,
+            now_ms: f.now_ms,
+        })
+        .collect();
+    let mut tries = 0;
+    let error = loop {
+        match state.store.record_attempts(&records, policy).await {
+            Ok(r) => return r.into_iter().map(Ok).collect(),
+            Err(e) if tries < RECORD_RETRIES => {
+                tries += 1;
+                tracing::warn!(attempts = records.len(), error = %e, tries, "recording delivery attempts failed; retrying");
+                tokio::time::sleep(Duration::from_millis(50 << tries)).await;
+            }
+            Err(e) => break e,
+        }
+    };
+    if records.len() == 1 {
+        return vec![Err(error.into())];
+    }
+    tracing::warn!(attempts = records.len(), error = %error, "recording a batch of attempts failed; recording them one by one");
+    let mut out = Vec::with_capacity(records.len());
+    for r in &records {
+        out.push(
+            state
+                .store
+                .record_attempts(std::slice::from_ref(r), policy)
+                .await
+                .map_err(Error::from)
+                .and_then(|mut v| {
+                    v.pop()
+                        .ok_or_else(|| StoreError::Backend("nothing recorded".into()).into())
+                }),
+        );
+    }
+    out
 }

@@ -247,6 +247,21 @@ pub struct Recorded {
     pub became_unavailable: bool,
 }
 
+/// One finished attempt to record (see [`DeliveryStore::record_attempts`]).
+#[derive(Clone, Copy, Debug)]
+pub struct AttemptRecord<'a> {
+    /// The claimed delivery that was attempted.
+    pub delivery: &'a ClaimedDelivery,
+    /// How it ended.
+    pub outcome: &'a AttemptOutcome,
+    /// What it says about the host's health.
+    pub effect: HostEffect,
+    /// The signature scheme to remember for the host (after a success).
+    pub scheme: Option<&'a str>,
+    /// When it ended (ms).
+    pub now_ms: i64,
+}
+
 /// Which reports [`DeliveryStore::count_reports`] counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportScope<'a> {
@@ -370,6 +385,15 @@ pub struct DeadFollower {
     pub reason: String,
 }
 
+/// Notices commits made to the database through other connections (another
+/// process queueing deliveries), cheaply enough to ask many times a second.
+#[async_trait]
+pub trait ChangeWatch: Send {
+    /// Whether anything was committed through another connection since the last
+    /// call (or since the watch was made).
+    async fn changed(&mut self) -> StoreResult<bool>;
+}
+
 /// Durable delivery state.
 #[async_trait]
 pub trait DeliveryStore: Send + Sync {
@@ -401,6 +425,35 @@ pub trait DeliveryStore: Send + Sync {
         policy: &HostPolicy,
         now_ms: i64,
     ) -> StoreResult<Recorded>;
+
+    /// Records several attempts' outcomes in ONE transaction, with the same effect
+    /// as recording them one after the other in this order: the returned
+    /// [`Recorded`]s are in the same order, a host's circuit and availability
+    /// follow every effect in turn, and an activity's status change is reported on
+    /// its last attempt in the batch. A backend should make it all or nothing (one
+    /// transaction, as SQLite does: that is the point, one commit for many
+    /// attempts); this default records them one by one.
+    async fn record_attempts(
+        &self,
+        batch: &[AttemptRecord<'_>],
+        policy: &HostPolicy,
+    ) -> StoreResult<Vec<Recorded>> {
+        let mut out = Vec::with_capacity(batch.len());
+        for a in batch {
+            out.push(
+                self.record_attempt(a.delivery, a.outcome, a.effect, a.scheme, policy, a.now_ms)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// A [`ChangeWatch`] on this database, when the backend has a cheap one (the
+    /// worker then notices deliveries queued by another process within a fraction
+    /// of its idle poll).
+    async fn change_watch(&self) -> StoreResult<Option<Box<dyn ChangeWatch>>> {
+        Ok(None)
+    }
 
     /// The earliest `next_attempt_at` of pending deliveries (to sleep until then).
     async fn next_due_at(&self) -> StoreResult<Option<i64>>;

@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::sqlite::SqliteConnection;
+use sqlx::{ConnectOptions, Row, Sqlite, Transaction};
 
 use super::delivery::*;
 use super::sqlite::{SqliteStore, backend};
@@ -189,6 +190,33 @@ impl SqliteStore {
             deliveries,
             skipped,
         })
+    }
+}
+
+/// [`ChangeWatch`] through `PRAGMA data_version` on a connection of its own: the
+/// number changes when another connection (this process's pool included) commits.
+/// A query that reads no table: microseconds, no lock taken.
+struct DataVersionWatch {
+    conn: SqliteConnection,
+    version: i64,
+}
+
+impl DataVersionWatch {
+    async fn version(&mut self) -> StoreResult<i64> {
+        sqlx::query_scalar("PRAGMA data_version")
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(backend)
+    }
+}
+
+#[async_trait]
+impl ChangeWatch for DataVersionWatch {
+    async fn changed(&mut self) -> StoreResult<bool> {
+        let v = self.version().await?;
+        let changed = v != self.version;
+        self.version = v;
+        Ok(changed)
     }
 }
 
@@ -437,6 +465,26 @@ impl DeliveryStore for SqliteStore {
     ) -> StoreResult<Recorded> {
         self.record_attempt_impl(d, outcome, effect, scheme, policy, now_ms)
             .await
+    }
+
+    async fn record_attempts(
+        &self,
+        batch: &[AttemptRecord<'_>],
+        policy: &HostPolicy,
+    ) -> StoreResult<Vec<Recorded>> {
+        self.record_attempts_impl(batch, policy).await
+    }
+
+    async fn change_watch(&self) -> StoreResult<Option<Box<dyn ChangeWatch>>> {
+        let conn = self
+            .pool
+            .connect_options()
+            .connect()
+            .await
+            .map_err(backend)?;
+        let mut watch = DataVersionWatch { conn, version: 0 };
+        watch.version = watch.version().await?;
+        Ok(Some(Box::new(watch)))
     }
 
     async fn next_due_at(&self) -> StoreResult<Option<i64>> {
