@@ -252,3 +252,85 @@ async fn changed_metadata_updates_the_actor() {
             .contains("A new description")
     );
 }
+
+#[tokio::test]
+async fn projects_outside_registries_are_followed_through_their_releases_feed() {
+    use pkgfed_registries::fixtures::FeedFormat;
+    let fixture = FixtureRegistry::start().await.unwrap();
+    fixture.edit(|r| {
+        r.feed_create(
+            "mytool",
+            FeedFormat::Atom,
+            "Releases of mytool",
+            "https://forge.test/me/mytool/releases",
+        );
+        r.feed_publish(
+            "mytool",
+            "v1.0.0",
+            "https://forge.test/me/mytool/releases/tag/v1.0.0",
+            now_unix() - 86_400,
+        );
+    });
+    let feed = fixture.feed_url("mytool");
+    let server = TestServer::start_with(|c| {
+        use_fixture(c, &fixture);
+        c.packages.ecosystems = vec![
+            pkgfed_registries::Ecosystem::Cargo,
+            pkgfed_registries::Ecosystem::Generic,
+        ];
+        c.generic.feeds = vec![format!("mytool={feed}")];
+    })
+    .await;
+    assert!(server.state.settings.watch.unconfigured.is_empty());
+
+    // Configured projects are created on first lookup; others are not.
+    let (status, _) = webfinger(&server, &format!("acct:generic.mytool@{}", server.host)).await;
+    assert_eq!(status, 200);
+    assert_eq!(webfinger(&server, "pkg:generic/othertool").await.0, 404);
+
+    let peer = Peer::start().await;
+    let actor = server.url("/packages/generic.mytool");
+    let f = peer.follow("alice", &actor);
+    assert_eq!(
+        peer.post("alice", &format!("{actor}/inbox"), &f).await.0,
+        202
+    );
+    let package = server
+        .state
+        .store
+        .package_by_handle("generic.mytool")
+        .await
+        .unwrap()
+        .unwrap();
+    let store = server.state.store.clone();
+    within_30s("the baseline", || async {
+        store
+            .watch(package.id)
+            .await
+            .unwrap()
+            .is_some_and(|w| w.baseline_done)
+    })
+    .await;
+
+    fixture.edit(|r| {
+        r.feed_publish(
+            "mytool",
+            "Release 1.1.0",
+            "https://forge.test/me/mytool/releases/tag/v1.1.0",
+            now_unix(),
+        )
+    });
+    let create = peer
+        .wait_for("the Create", |r| r.body["type"] == "Create")
+        .await;
+    assert!(create.verified.is_ok());
+    let note = &create.body["object"];
+    assert_eq!(note["attachment"][1]["value"], "pkg:generic/mytool@1.1.0");
+    assert!(
+        note["content"]
+            .as_str()
+            .unwrap()
+            .contains("https://forge.test/me/mytool/releases/tag/v1.1.0"),
+        "{note}"
+    );
+}

@@ -20,18 +20,34 @@ pub enum Ecosystem {
     Npm,
     /// Python distributions, identified by their PEP 503 normalised name.
     Pypi,
+    /// Projects outside package registries, followed through a releases feed
+    /// (Atom or RSS, as forges publish per repository). Names are chosen by the
+    /// operator: lowercase-insensitive ASCII letters and digits with single `-`,
+    /// `_` or `.` between them, at most 64 characters.
+    Generic,
 }
 
 impl Ecosystem {
     /// Every supported ecosystem, in a stable order.
-    pub const ALL: [Ecosystem; 3] = [Ecosystem::Cargo, Ecosystem::Npm, Ecosystem::Pypi];
+    pub const ALL: [Ecosystem; 4] = [
+        Ecosystem::Cargo,
+        Ecosystem::Npm,
+        Ecosystem::Pypi,
+        Ecosystem::Generic,
+    ];
 
-    /// The lowercase name, which is also the purl type: `"cargo"`, `"npm"`, `"pypi"`.
+    /// The package registries (every ecosystem but [`Ecosystem::Generic`]): the
+    /// default set a server enables.
+    pub const REGISTRIES: [Ecosystem; 3] = [Ecosystem::Cargo, Ecosystem::Npm, Ecosystem::Pypi];
+
+    /// The lowercase name, which is also the purl type: `"cargo"`, `"npm"`, `"pypi"`,
+    /// `"generic"`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Ecosystem::Cargo => "cargo",
             Ecosystem::Npm => "npm",
             Ecosystem::Pypi => "pypi",
+            Ecosystem::Generic => "generic",
         }
     }
 }
@@ -85,7 +101,7 @@ mod tests {
         );
         let msg = err.to_string();
         assert!(
-            msg.contains("\"maven\"") && msg.contains("cargo, npm and pypi"),
+            msg.contains("\"maven\"") && msg.contains("cargo, npm, pypi and generic"),
             "{msg}"
         );
     }

@@ -3,7 +3,7 @@
 //! Every package has exactly one handle (its actor's `preferredUsername`), and the
 //! handle decodes back to the package's [`key`](crate::PackageId::key):
 //!
-//! - **Body.** Cargo and PyPI handles are the key itself (`serde_json`,
+//! - **Body.** Cargo, PyPI and generic handles are the key itself (`serde_json`,
 //!   `django`, `zope-interface`), which is already lowercase `[a-z0-9_-]` and
 //!   starts and ends with a letter, digit or `_`. npm names need the `_` escape
 //!   described in `handle/npm_escape.rs`: `left-pad` and `lodash.merge` stay as
@@ -127,7 +127,7 @@ pub fn from_handle(handle: &str, enabled: &[Ecosystem]) -> Result<(Ecosystem, St
     }
     let name = match ecosystem {
         Ecosystem::Npm => npm_escape::decode(body).map_err(invalid)?,
-        Ecosystem::Cargo | Ecosystem::Pypi => body.to_owned(),
+        Ecosystem::Cargo | Ecosystem::Pypi | Ecosystem::Generic => body.to_owned(),
     };
     let pkg = PackageId::new(ecosystem, &name).map_err(|e| match e {
         Error::InvalidName { rule, .. } => invalid(format!(
@@ -166,7 +166,9 @@ fn body(pkg: &PackageId) -> String {
     let key = pkg.key();
     let units = match pkg.ecosystem() {
         Ecosystem::Npm => npm_escape::encode(&key),
-        Ecosystem::Cargo | Ecosystem::Pypi => key.chars().map(String::from).collect(),
+        Ecosystem::Cargo | Ecosystem::Pypi | Ecosystem::Generic => {
+            key.chars().map(String::from).collect()
+        }
     };
     if units.iter().map(String::len).sum::<usize>() <= MAX_BODY_LEN {
         return units.concat();

@@ -84,6 +84,7 @@ impl PackageId {
             Ecosystem::Cargo => encode(&self.name),
             // The purl pypi rule: lowercase and `_` → `-`; dots are kept.
             Ecosystem::Pypi => encode(&self.name.to_ascii_lowercase().replace('_', "-")),
+            Ecosystem::Generic => encode(&self.name.to_ascii_lowercase()),
             Ecosystem::Npm => match self.name.strip_prefix('@').and_then(|s| s.split_once('/')) {
                 // The scope is the namespace, its '@' always percent-encoded.
                 Some((scope, bare)) => format!("%40{}/{}", encode(scope), encode(bare)),

@@ -28,7 +28,9 @@ fn parse(eco: Ecosystem, v: &str) -> Parsed {
             let trimmed = trimmed.strip_prefix(['v', '=']).unwrap_or(trimmed);
             semver::Version::parse(trimmed).map_or(Parsed::Unparseable, Parsed::Semver)
         }
-        Ecosystem::Pypi => {
+        // Releases feeds use whatever their project uses; PEP 440's parser is the
+        // most forgiving of the two (`v1.2`, `1.2`, `1.0.0-rc.1` all parse).
+        Ecosystem::Pypi | Ecosystem::Generic => {
             pep440_rs::Version::from_str(v.trim()).map_or(Parsed::Unparseable, Parsed::Pep440)
         }
     }

@@ -46,8 +46,15 @@ fn npm() -> impl Strategy<Value = PackageId> {
     valid(Ecosystem::Npm, names)
 }
 
+fn generic() -> impl Strategy<Value = PackageId> {
+    valid(
+        Ecosystem::Generic,
+        "[A-Za-z0-9]([A-Za-z0-9]{0,8}[._-]){0,6}[A-Za-z0-9]{1,8}",
+    )
+}
+
 fn any_package() -> impl Strategy<Value = PackageId> {
-    prop_oneof![cargo(), npm(), pypi()]
+    prop_oneof![cargo(), npm(), pypi(), generic()]
 }
 
 /// An independent oracle for whether a package's handle must be the hashed form:
@@ -211,6 +218,17 @@ proptest! {
         prop_assert_eq!(a.key(), b.key());
         prop_assert_eq!(to_handle(&a, true), to_handle(&b, true));
         prop_assert_eq!(to_handle(&a, false), to_handle(&b, false));
+    }
+
+    #[test]
+    fn generic_names_differing_in_case_only_share_a_handle(
+        a in generic(),
+        flips in proptest::collection::vec(any::<bool>(), 1..8),
+    ) {
+        let b = PackageId::new(Ecosystem::Generic, &flip_case(a.name(), &flips)).unwrap();
+        prop_assert_eq!(a.key(), b.key());
+        prop_assert_eq!(to_handle(&a, false), to_handle(&b, false));
+        prop_assert!(to_handle(&a, false).starts_with("generic."));
     }
 
     #[test]

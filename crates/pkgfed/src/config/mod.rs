@@ -20,7 +20,9 @@ use url::Url;
 
 pub use env::apply_env_overrides;
 pub use redact::redacted_toml;
-pub use watch::{CargoConfig, NpmConfig, PypiConfig, RegistrySettings, WatchConfig, WatchSettings};
+pub use watch::{
+    CargoConfig, GenericConfig, NpmConfig, PypiConfig, RegistrySettings, WatchConfig, WatchSettings,
+};
 
 /// Why a configuration could not be used. Each message names the key to fix.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +85,8 @@ pub struct Config {
     pub npm: NpmConfig,
     /// The Python package index's endpoints.
     pub pypi: PypiConfig,
+    /// Projects outside registries, by releases feed.
+    pub generic: GenericConfig,
 }
 
 /// `[delivery]`
@@ -229,7 +233,7 @@ impl Default for DeliveryConfig {
 impl Default for PackagesConfig {
     fn default() -> Self {
         Self {
-            ecosystems: Ecosystem::ALL.to_vec(),
+            ecosystems: Ecosystem::REGISTRIES.to_vec(),
         }
     }
 }
@@ -358,7 +362,7 @@ impl Config {
         if self.packages.ecosystems.is_empty() {
             return Err(ConfigError::Invalid {
                 key: "packages.ecosystems",
-                message: "enable at least one ecosystem (cargo, npm, pypi)".into(),
+                message: "enable at least one ecosystem (cargo, npm, pypi, generic)".into(),
             });
         }
         let positive = |key: &'static str, v: u64| {
@@ -424,6 +428,7 @@ impl Config {
             &self.cargo,
             &self.npm,
             &self.pypi,
+            &self.generic,
             &ecosystems,
             user_agent.clone(),
         )?;

@@ -142,6 +142,30 @@ impl Default for PypiConfig {
     }
 }
 
+/// `[generic]`: projects outside package registries, followed through their
+/// releases feeds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GenericConfig {
+    /// `name=feed URL` pairs: each project's Atom or RSS releases feed.
+    pub feeds: Vec<String>,
+    /// Public page of a version: `{name}` and `{version}` are replaced; empty: the
+    /// feed entry's own link.
+    pub page_url: String,
+    /// Requests per second to the feeds, together.
+    pub requests_per_second: f64,
+}
+
+impl Default for GenericConfig {
+    fn default() -> Self {
+        Self {
+            feeds: Vec::new(),
+            page_url: String::new(),
+            requests_per_second: 1.0,
+        }
+    }
+}
+
 /// Validated watch settings.
 #[derive(Clone, Debug)]
 pub struct WatchSettings {
@@ -212,6 +236,15 @@ pub enum RegistrySettings {
         /// Rate limit.
         requests_per_second: f64,
     },
+    /// `[generic]`
+    Generic {
+        /// Project name → releases feed.
+        feeds: std::collections::BTreeMap<String, Url>,
+        /// Page template.
+        page_url: Option<String>,
+        /// Rate limit.
+        requests_per_second: f64,
+    },
     /// `[pypi]`
     Pypi {
         /// Index base URL (JSON API at `<url>/pypi/<name>/json`).
@@ -236,6 +269,7 @@ impl RegistrySettings {
             RegistrySettings::Cargo { .. } => Ecosystem::Cargo,
             RegistrySettings::Npm { .. } => Ecosystem::Npm,
             RegistrySettings::Pypi { .. } => Ecosystem::Pypi,
+            RegistrySettings::Generic { .. } => Ecosystem::Generic,
         }
     }
 }
@@ -290,6 +324,7 @@ pub fn validate(
     cargo: &CargoConfig,
     npm: &NpmConfig,
     pypi: &PypiConfig,
+    generic: &GenericConfig,
     ecosystems: &[Ecosystem],
     default_user_agent: String,
 ) -> Result<WatchSettings, ConfigError> {
@@ -356,6 +391,8 @@ pub fn validate(
                     None => need(*eco, "npm.registry_url", what)?,
                 }
             }
+            // Validated after the loop: its endpoints are a list.
+            Ecosystem::Generic => {}
             Ecosystem::Pypi => {
                 let simple = match pypi.api.as_str() {
                     "json" => false,
@@ -392,6 +429,39 @@ pub fn validate(
                     None => need(*eco, "pypi.url", what)?,
                 }
             }
+        }
+    }
+    if ecosystems.contains(&Ecosystem::Generic) {
+        let mut feeds = std::collections::BTreeMap::new();
+        for entry in &generic.feeds {
+            let bad = |why: String| ConfigError::Invalid {
+                key: "generic.feeds",
+                message: format!(
+                    "`{entry}`: {why}; write each entry as name=https://forge.example/owner/project/releases.atom"
+                ),
+            };
+            let (name, url) = entry
+                .split_once('=')
+                .ok_or_else(|| bad("there is no `=` between the name and the feed URL".into()))?;
+            let id = pkgfed_registries::PackageId::new(Ecosystem::Generic, name.trim())
+                .map_err(|e| bad(e.to_string()))?;
+            let url = endpoint("generic.feeds", url, "project's releases feed")?
+                .ok_or_else(|| bad("the feed URL is empty".into()))?;
+            if feeds.insert(id.name().to_owned(), url).is_some() {
+                return Err(bad(format!("{} has two feeds", id.name())));
+            }
+        }
+        if feeds.is_empty() {
+            need(Ecosystem::Generic, "generic.feeds", "")?;
+        } else {
+            registries.push(RegistrySettings::Generic {
+                feeds,
+                page_url: template("generic.page_url", &generic.page_url)?,
+                requests_per_second: rate(
+                    "generic.requests_per_second",
+                    generic.requests_per_second,
+                )?,
+            });
         }
     }
     for (key, patterns) in [("watch.allow", &w.allow), ("watch.deny", &w.deny)] {

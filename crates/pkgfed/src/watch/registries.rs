@@ -7,6 +7,7 @@ use std::time::Duration;
 use pkgfed_registries::adapter::RegistryAdapter;
 use pkgfed_registries::adapters::HttpSettings;
 use pkgfed_registries::adapters::cargo::{CargoAdapter, CargoConfig};
+use pkgfed_registries::adapters::feed::{FeedAdapter, FeedConfig};
 use pkgfed_registries::adapters::npm::{NpmAdapter, NpmConfig};
 use pkgfed_registries::adapters::pypi::{PypiAdapter, PypiApi, PypiConfig};
 use pkgfed_registries::{Ecosystem, RateLimiter};
@@ -72,6 +73,22 @@ impl Registries {
                     let limiter = Arc::new(RateLimiter::new(*requests_per_second));
                     let a = NpmAdapter::new(NpmConfig {
                         url: registry_url.clone(),
+                        page_template: page_url.clone(),
+                        limiter: limiter.clone(),
+                        http: http.clone(),
+                    })
+                    .map_err(bad)?;
+                    (Arc::new(a), limiter, false)
+                }
+                RegistrySettings::Generic {
+                    feeds,
+                    page_url,
+                    requests_per_second,
+                } => {
+                    let limiter = Arc::new(RateLimiter::new(*requests_per_second));
+                    let a = FeedAdapter::new(FeedConfig {
+                        ecosystem: Ecosystem::Generic,
+                        feeds: feeds.clone(),
                         page_template: page_url.clone(),
                         limiter: limiter.clone(),
                         http: http.clone(),

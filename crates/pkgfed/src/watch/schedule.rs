@@ -50,6 +50,7 @@ mod tests {
             &config.cargo,
             &config.npm,
             &config.pypi,
+            &config.generic,
             &[],
             "ua".into(),
         )

@@ -19,7 +19,41 @@ pub(crate) fn validate(ecosystem: Ecosystem, name: &str) -> Result<(), String> {
         Ecosystem::Cargo => validate_cargo(name),
         Ecosystem::Npm => validate_npm(name),
         Ecosystem::Pypi => validate_pypi(name),
+        Ecosystem::Generic => validate_generic(name),
     }
+}
+
+/// Longest generic project name.
+pub(crate) const GENERIC_MAX_LEN: usize = 64;
+
+/// Generic names: ASCII letters and digits, with single `-`, `_` or `.` between
+/// them (so a handle body never contains the `_-` of hashed handles).
+fn validate_generic(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a project name must not be empty".into());
+    }
+    if name.len() > GENERIC_MAX_LEN {
+        return Err(format!(
+            "a project name has at most {GENERIC_MAX_LEN} characters"
+        ));
+    }
+    if let Some(bad) = first_disallowed(name, |c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        return Err(format!(
+            "a project name has only ASCII letters, digits, '-', '_' and '.', not {bad}"
+        ));
+    }
+    let bytes = name.as_bytes();
+    let sep = |b: &u8| !b.is_ascii_alphanumeric();
+    if sep(&bytes[0])
+        || sep(&bytes[bytes.len() - 1])
+        || bytes.windows(2).any(|w| sep(&w[0]) && sep(&w[1]))
+    {
+        return Err(
+            "a project name starts and ends with a letter or digit, with single '-', '_' or '.' between them"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// The identity of a (valid) name: two names are the same package exactly when
@@ -32,6 +66,7 @@ pub(crate) fn key(ecosystem: Ecosystem, name: &str) -> String {
         // `JSONStream` differ from their lowercase namesakes.
         Ecosystem::Npm => name.to_owned(),
         Ecosystem::Pypi => pep503_normalise(name),
+        Ecosystem::Generic => name.to_ascii_lowercase(),
     }
 }
 
@@ -280,5 +315,20 @@ mod tests {
         assert_eq!(key(Ecosystem::Pypi, "Foo__Bar-.baz"), "foo-bar-baz");
         assert_eq!(key(Ecosystem::Pypi, "zope.interface"), "zope-interface");
         assert_eq!(key(Ecosystem::Npm, "JSONStream"), "JSONStream");
+    }
+
+    #[test]
+    fn generic_names_are_plain_words_with_single_separators() {
+        for name in ["mytool", "My-Tool", "tool.cli", "a", "x_1.2"] {
+            assert_eq!(validate(Ecosystem::Generic, name), Ok(()), "{name}");
+        }
+        assert!(rule(Ecosystem::Generic, "").contains("must not be empty"));
+        assert!(rule(Ecosystem::Generic, "-tool").contains("single"));
+        assert!(rule(Ecosystem::Generic, "tool-").contains("single"));
+        // `_-` would look like a hashed handle.
+        assert!(rule(Ecosystem::Generic, "a_-b").contains("single"));
+        assert!(rule(Ecosystem::Generic, "my tool").contains("' ' at position"));
+        assert!(rule(Ecosystem::Generic, &"a".repeat(65)).contains("at most 64"));
+        assert_eq!(key(Ecosystem::Generic, "My-Tool"), "my-tool");
     }
 }
