@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::watch::{now_unix, use_fixture, within_30s};
+use common::watch::{follow_and_wait_for_baseline, now_unix, package, use_fixture};
 use common::{Peer, TestServer};
 use pkgfed_registries::fixtures::{Fault, FixtureRegistry};
 use serde_json::Value;
@@ -151,21 +151,7 @@ async fn change_feed_mode_checks_only_what_the_feed_names() {
     .await;
     let peer = Peer::start().await;
     let package = server.add_package("pkg:pypi/urllib3").await;
-    let actor = server.url(&format!("/packages/{}", package.handle));
-    let f = peer.follow("alice", &actor);
-    assert_eq!(
-        peer.post("alice", &format!("{actor}/inbox"), &f).await.0,
-        202
-    );
-    let store = server.state.store.clone();
-    within_30s("the baseline", || async {
-        store
-            .watch(package.id)
-            .await
-            .unwrap()
-            .is_some_and(|w| w.baseline_done)
-    })
-    .await;
+    follow_and_wait_for_baseline(&server, &peer, &package).await;
 
     // Quiet registry: the feed is read, the package is not polled.
     let path = "/pypi/pypi/urllib3/json";
@@ -197,27 +183,8 @@ async fn changed_metadata_updates_the_actor() {
     let peer = Peer::start().await;
     assert_eq!(webfinger(&server, "pkg:cargo/serde").await.0, 200);
     let actor = server.url("/packages/cargo.serde");
-    let f = peer.follow("alice", &actor);
-    assert_eq!(
-        peer.post("alice", &format!("{actor}/inbox"), &f).await.0,
-        202
-    );
-    let package = server
-        .state
-        .store
-        .package_by_handle("cargo.serde")
-        .await
-        .unwrap()
-        .unwrap();
-    let store = server.state.store.clone();
-    within_30s("the baseline", || async {
-        store
-            .watch(package.id)
-            .await
-            .unwrap()
-            .is_some_and(|w| w.baseline_done)
-    })
-    .await;
+    let package = package(&server, "cargo.serde").await;
+    follow_and_wait_for_baseline(&server, &peer, &package).await;
 
     let api = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -289,28 +256,8 @@ async fn projects_outside_registries_are_followed_through_their_releases_feed() 
     assert_eq!(webfinger(&server, "pkg:generic/othertool").await.0, 404);
 
     let peer = Peer::start().await;
-    let actor = server.url("/packages/generic.mytool");
-    let f = peer.follow("alice", &actor);
-    assert_eq!(
-        peer.post("alice", &format!("{actor}/inbox"), &f).await.0,
-        202
-    );
-    let package = server
-        .state
-        .store
-        .package_by_handle("generic.mytool")
-        .await
-        .unwrap()
-        .unwrap();
-    let store = server.state.store.clone();
-    within_30s("the baseline", || async {
-        store
-            .watch(package.id)
-            .await
-            .unwrap()
-            .is_some_and(|w| w.baseline_done)
-    })
-    .await;
+    let package = package(&server, "generic.mytool").await;
+    follow_and_wait_for_baseline(&server, &peer, &package).await;
 
     fixture.edit(|r| {
         r.feed_publish(

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::watch::{now_unix, use_fixture, within_30s};
+use common::watch::{baseline, follow_and_wait_for_baseline, now_unix, use_fixture, within_30s};
 use common::{Peer, TestServer};
 use pkgfed::store::{NewFollower, Package};
 use pkgfed_registries::fixtures::{Fault, FixtureRegistry};
@@ -18,13 +18,7 @@ use serde_json::Value;
 /// Adds `purl` and has `alice` of `peer` follow it; waits for the baseline.
 async fn follow(server: &TestServer, peer: &Peer, purl: &str) -> Package {
     let package = server.add_package(purl).await;
-    let actor = server.url(&format!("/packages/{}", package.handle));
-    let f = peer.follow("alice", &actor);
-    assert_eq!(
-        peer.post("alice", &format!("{actor}/inbox"), &f).await.0,
-        202
-    );
-    baseline(server, &package).await;
+    follow_and_wait_for_baseline(server, peer, &package).await;
     package
 }
 
@@ -46,19 +40,6 @@ async fn watched(server: &TestServer, purl: &str) -> Package {
     server.state.watch_wake.notify_one();
     baseline(server, &package).await;
     package
-}
-
-async fn baseline(server: &TestServer, package: &Package) {
-    let store = server.state.store.clone();
-    let id = package.id;
-    within_30s("the baseline check", || async {
-        store
-            .watch(id)
-            .await
-            .unwrap()
-            .is_some_and(|w| w.baseline_done)
-    })
-    .await;
 }
 
 fn of_type(peer: &Peer, kind: &str) -> Vec<Value> {

@@ -48,3 +48,41 @@ pub fn now_unix() -> i64 {
         .unwrap()
         .as_secs() as i64
 }
+
+/// Has `alice` of `peer` follow `package` and waits for its baseline check.
+pub async fn follow_and_wait_for_baseline(
+    server: &super::TestServer,
+    peer: &super::Peer,
+    package: &pkgfed::store::Package,
+) {
+    let actor = server.url(&format!("/packages/{}", package.handle));
+    let follow = peer.follow("alice", &actor);
+    let (status, body) = peer.post("alice", &format!("{actor}/inbox"), &follow).await;
+    assert_eq!(status, 202, "{body}");
+    baseline(server, package).await;
+}
+
+/// Waits until `package`'s first check (the baseline) is recorded.
+pub async fn baseline(server: &super::TestServer, package: &pkgfed::store::Package) {
+    let store = server.state.store.clone();
+    let id = package.id;
+    within_30s("the baseline check", || async {
+        store
+            .watch(id)
+            .await
+            .unwrap()
+            .is_some_and(|w| w.baseline_done)
+    })
+    .await;
+}
+
+/// The package with this handle (created on lookup before).
+pub async fn package(server: &super::TestServer, handle: &str) -> pkgfed::store::Package {
+    server
+        .state
+        .store
+        .package_by_handle(handle)
+        .await
+        .unwrap()
+        .expect("the package exists")
+}

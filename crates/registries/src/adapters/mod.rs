@@ -28,6 +28,25 @@ pub use http::HttpSettings;
 #[error("invalid registry adapter configuration: {0}")]
 pub struct ConfigError(pub String);
 
+/// `lookup` for adapters whose one request answers both questions: an unconditional
+/// check, its metadata when the package exists, `None` when the registry says
+/// there is no such package.
+pub(crate) async fn lookup_by_check<A: crate::adapter::RegistryAdapter + ?Sized>(
+    adapter: &A,
+    package: &crate::PackageId,
+) -> Result<Option<crate::adapter::PackageMetadata>, crate::adapter::RegistryError> {
+    use crate::adapter::{CheckOutcome, PackageMetadata, RegistryError, Validators};
+    match adapter.check(package, &Validators::default()).await {
+        Ok(CheckOutcome::Changed { snapshot, .. }) => Ok(Some(snapshot.metadata)),
+        Ok(CheckOutcome::NotModified) => Ok(Some(PackageMetadata {
+            name: package.name().to_owned(),
+            ..PackageMetadata::default()
+        })),
+        Err(RegistryError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Fills a package page template: `{name}` becomes the package name and
 /// `{version}` the version. Without a version, `{version}` is removed together
 /// with one `/`, `@` or `#` right before it, so one template serves both

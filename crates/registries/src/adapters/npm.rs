@@ -175,15 +175,7 @@ impl RegistryAdapter for NpmAdapter {
     }
 
     async fn lookup(&self, package: &PackageId) -> Result<Option<PackageMetadata>, RegistryError> {
-        match self.check(package, &Validators::default()).await {
-            Ok(CheckOutcome::Changed { snapshot, .. }) => Ok(Some(snapshot.metadata)),
-            Ok(CheckOutcome::NotModified) => Ok(Some(PackageMetadata {
-                name: package.name().to_owned(),
-                ..PackageMetadata::default()
-            })),
-            Err(RegistryError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
+        super::lookup_by_check(self, package).await
     }
 
     fn package_page(&self, package: &PackageId, version: Option<&str>) -> Option<String> {

@@ -152,15 +152,7 @@ impl RegistryAdapter for PypiAdapter {
     }
 
     async fn lookup(&self, package: &PackageId) -> Result<Option<PackageMetadata>, RegistryError> {
-        match self.check(package, &Validators::default()).await {
-            Ok(CheckOutcome::Changed { snapshot, .. }) => Ok(Some(snapshot.metadata)),
-            Ok(CheckOutcome::NotModified) => Ok(Some(PackageMetadata {
-                name: package.name().to_owned(),
-                ..PackageMetadata::default()
-            })),
-            Err(RegistryError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
+        crate::adapters::lookup_by_check(self, package).await
     }
 
     async fn changes(&self, cursor: Option<&str>) -> Option<Result<ChangeBatch, RegistryError>> {
