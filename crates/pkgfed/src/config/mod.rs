@@ -8,6 +8,7 @@
 
 mod env;
 mod redact;
+pub mod registries;
 pub mod watch;
 
 use std::net::SocketAddr;
@@ -20,9 +21,8 @@ use url::Url;
 
 pub use env::apply_env_overrides;
 pub use redact::redacted_toml;
-pub use watch::{
-    CargoConfig, GenericConfig, NpmConfig, PypiConfig, RegistrySettings, WatchConfig, WatchSettings,
-};
+pub use registries::{CargoConfig, GenericConfig, NpmConfig, PypiConfig, RegistrySettings};
+pub use watch::{WatchConfig, WatchSettings};
 
 /// Why a configuration could not be used. Each message names the key to fix.
 #[derive(Debug, thiserror::Error)]

@@ -1,4 +1,5 @@
-//! `[watch]` and the per-registry sections `[cargo]`, `[npm]`, `[pypi]`.
+//! `[watch]`: intervals, prereleases, first-lookup rules, and the validated
+//! [`WatchSettings`] (with the registries from [`super::registries`]).
 //!
 //! No registry endpoint has a default: pkgfed ships without any public registry host
 //! written in it, so an enabled ecosystem needs its endpoint configured. Validation
@@ -9,11 +10,12 @@
 
 use std::time::Duration;
 
+use super::ConfigError;
+use super::registries::{
+    CargoConfig, GenericConfig, NpmConfig, PypiConfig, RegistrySettings, env_name,
+};
 use pkgfed_registries::Ecosystem;
 use serde::{Deserialize, Serialize};
-use url::Url;
-
-use super::ConfigError;
 
 /// `[watch]`: how often and what to watch.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -57,111 +59,6 @@ impl Default for WatchConfig {
             allow: Vec::new(),
             deny: Vec::new(),
             user_agent: String::new(),
-        }
-    }
-}
-
-/// `[cargo]`: a Cargo registry.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CargoConfig {
-    /// Base URL of the sparse index (the `sparse+` prefix removed).
-    pub index_url: String,
-    /// Base URL of the registry's web API (metadata); optional.
-    pub api_url: String,
-    /// Public page of a package version: `{name}` and `{version}` are replaced.
-    pub page_url: String,
-    /// Requests per second to this registry, shared by every caller.
-    pub requests_per_second: f64,
-}
-
-/// `[npm]`: an npm registry.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct NpmConfig {
-    /// Base URL of the registry (packuments at `<registry_url>/<name>`).
-    pub registry_url: String,
-    /// Public page of a package version: `{name}` and `{version}` are replaced.
-    pub page_url: String,
-    /// Requests per second to this registry.
-    pub requests_per_second: f64,
-}
-
-/// `[pypi]`: a Python package index.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PypiConfig {
-    /// Base URL of the index: the JSON API is at `<url>/pypi/<name>/json`.
-    pub url: String,
-    /// Base URL of the Simple API (JSON form), used when `api = "simple"`; empty:
-    /// `<url>/simple/`.
-    pub simple_url: String,
-    /// `json` (JSON API, has metadata) or `simple` (Simple API).
-    pub api: String,
-    /// Registry-wide RSS feed of recent releases; when set, packages are checked when
-    /// the feed names them (change-feed mode) and otherwise only at the longest
-    /// interval, for yanks.
-    pub updates_feed_url: String,
-    /// Public page of a package version: `{name}` and `{version}` are replaced.
-    pub page_url: String,
-    /// Requests per second to this registry.
-    pub requests_per_second: f64,
-}
-
-impl Default for CargoConfig {
-    fn default() -> Self {
-        Self {
-            index_url: String::new(),
-            api_url: String::new(),
-            page_url: String::new(),
-            requests_per_second: 1.0,
-        }
-    }
-}
-
-impl Default for NpmConfig {
-    fn default() -> Self {
-        Self {
-            registry_url: String::new(),
-            page_url: String::new(),
-            requests_per_second: 1.0,
-        }
-    }
-}
-
-impl Default for PypiConfig {
-    fn default() -> Self {
-        Self {
-            url: String::new(),
-            simple_url: String::new(),
-            api: "json".into(),
-            updates_feed_url: String::new(),
-            page_url: String::new(),
-            requests_per_second: 1.0,
-        }
-    }
-}
-
-/// `[generic]`: projects outside package registries, followed through their
-/// releases feeds.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GenericConfig {
-    /// `name=feed URL` pairs: each project's Atom or RSS releases feed.
-    pub feeds: Vec<String>,
-    /// Public page of a version: `{name}` and `{version}` are replaced; empty: the
-    /// feed entry's own link.
-    pub page_url: String,
-    /// Requests per second to the feeds, together.
-    pub requests_per_second: f64,
-}
-
-impl Default for GenericConfig {
-    fn default() -> Self {
-        Self {
-            feeds: Vec::new(),
-            page_url: String::new(),
-            requests_per_second: 1.0,
         }
     }
 }
@@ -213,112 +110,9 @@ impl WatchSettings {
     }
 }
 
-/// One registry's validated endpoints.
-#[derive(Clone, Debug)]
-pub enum RegistrySettings {
-    /// `[cargo]`
-    Cargo {
-        /// Sparse index base.
-        index_url: Url,
-        /// Web API base.
-        api_url: Option<Url>,
-        /// Page template.
-        page_url: Option<String>,
-        /// Rate limit.
-        requests_per_second: f64,
-    },
-    /// `[npm]`
-    Npm {
-        /// Registry base.
-        registry_url: Url,
-        /// Page template.
-        page_url: Option<String>,
-        /// Rate limit.
-        requests_per_second: f64,
-    },
-    /// `[generic]`
-    Generic {
-        /// Project name → releases feed.
-        feeds: std::collections::BTreeMap<String, Url>,
-        /// Page template.
-        page_url: Option<String>,
-        /// Rate limit.
-        requests_per_second: f64,
-    },
-    /// `[pypi]`
-    Pypi {
-        /// Index base URL (JSON API at `<url>/pypi/<name>/json`).
-        url: Url,
-        /// Simple API base (default `<url>/simple/`).
-        simple_url: Option<Url>,
-        /// Use the Simple API instead of the JSON API.
-        simple: bool,
-        /// Change feed.
-        updates_feed_url: Option<Url>,
-        /// Page template.
-        page_url: Option<String>,
-        /// Rate limit.
-        requests_per_second: f64,
-    },
-}
-
-impl RegistrySettings {
-    /// The ecosystem it serves.
-    pub fn ecosystem(&self) -> Ecosystem {
-        match self {
-            RegistrySettings::Cargo { .. } => Ecosystem::Cargo,
-            RegistrySettings::Npm { .. } => Ecosystem::Npm,
-            RegistrySettings::Pypi { .. } => Ecosystem::Pypi,
-            RegistrySettings::Generic { .. } => Ecosystem::Generic,
-        }
-    }
-}
-
-fn env_name(key: &str) -> String {
-    format!("PKGFED_{}", key.replace('.', "_").to_ascii_uppercase())
-}
-
-/// A required endpoint: `Ok(None)` when empty and `lenient`.
-fn endpoint(key: &'static str, raw: &str, what: &str) -> Result<Option<Url>, ConfigError> {
-    if raw.trim().is_empty() {
-        return Ok(None);
-    }
-    let url = Url::parse(raw.trim()).map_err(|e| ConfigError::Invalid {
-        key,
-        message: format!("`{raw}` is not a URL ({e}); set it to the {what}"),
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(ConfigError::Invalid {
-            key,
-            message: format!("`{raw}` must be an http(s) URL with a host: the {what}"),
-        });
-    }
-    Ok(Some(url))
-}
-
-fn template(key: &'static str, raw: &str) -> Result<Option<String>, ConfigError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    let probe = raw.replace("{name}", "n").replace("{version}", "1");
-    endpoint(key, &probe, "package page URL template")?;
-    Ok(Some(raw.to_owned()))
-}
-
-fn rate(key: &'static str, v: f64) -> Result<f64, ConfigError> {
-    if v.is_finite() && v > 0.0 {
-        Ok(v)
-    } else {
-        Err(ConfigError::Invalid {
-            key,
-            message: format!("{v} is not a positive number of requests per second"),
-        })
-    }
-}
-
-/// Validates `[watch]` and the registry sections of the enabled ecosystems. A
-/// missing endpoint is recorded in [`WatchSettings::unconfigured`].
+/// Validates `[watch]` and, through [`super::registries::validate`], the registry
+/// sections of the enabled ecosystems. A missing endpoint is recorded in
+/// [`WatchSettings::unconfigured`].
 pub fn validate(
     w: &WatchConfig,
     cargo: &CargoConfig,
@@ -350,120 +144,8 @@ pub fn validate(
             ),
         });
     }
-    let mut registries = Vec::new();
-    let mut unconfigured = Vec::new();
-    let mut need = |eco: Ecosystem, key: &'static str, _what: &str| {
-        unconfigured.push((eco, key));
-        Ok::<(), ConfigError>(())
-    };
-    for eco in ecosystems {
-        match eco {
-            Ecosystem::Cargo => {
-                let what = "base URL of the Cargo registry's sparse index";
-                match endpoint("cargo.index_url", &cargo.index_url, what)? {
-                    Some(index_url) => registries.push(RegistrySettings::Cargo {
-                        index_url,
-                        api_url: endpoint(
-                            "cargo.api_url",
-                            &cargo.api_url,
-                            "base URL of the registry's web API",
-                        )?,
-                        page_url: template("cargo.page_url", &cargo.page_url)?,
-                        requests_per_second: rate(
-                            "cargo.requests_per_second",
-                            cargo.requests_per_second,
-                        )?,
-                    }),
-                    None => need(*eco, "cargo.index_url", what)?,
-                }
-            }
-            Ecosystem::Npm => {
-                let what = "base URL of the npm registry";
-                match endpoint("npm.registry_url", &npm.registry_url, what)? {
-                    Some(registry_url) => registries.push(RegistrySettings::Npm {
-                        registry_url,
-                        page_url: template("npm.page_url", &npm.page_url)?,
-                        requests_per_second: rate(
-                            "npm.requests_per_second",
-                            npm.requests_per_second,
-                        )?,
-                    }),
-                    None => need(*eco, "npm.registry_url", what)?,
-                }
-            }
-            // Validated after the loop: its endpoints are a list.
-            Ecosystem::Generic => {}
-            Ecosystem::Pypi => {
-                let simple = match pypi.api.as_str() {
-                    "json" => false,
-                    "simple" => true,
-                    other => {
-                        return Err(ConfigError::Invalid {
-                            key: "pypi.api",
-                            message: format!("`{other}` is not supported: use json or simple"),
-                        });
-                    }
-                };
-                let what =
-                    "base URL of the Python package index (JSON API at <url>/pypi/<name>/json)";
-                match endpoint("pypi.url", &pypi.url, what)? {
-                    Some(url) => registries.push(RegistrySettings::Pypi {
-                        url,
-                        simple_url: endpoint(
-                            "pypi.simple_url",
-                            &pypi.simple_url,
-                            "base URL of the index's Simple API",
-                        )?,
-                        simple,
-                        updates_feed_url: endpoint(
-                            "pypi.updates_feed_url",
-                            &pypi.updates_feed_url,
-                            "registry-wide RSS feed of recent releases",
-                        )?,
-                        page_url: template("pypi.page_url", &pypi.page_url)?,
-                        requests_per_second: rate(
-                            "pypi.requests_per_second",
-                            pypi.requests_per_second,
-                        )?,
-                    }),
-                    None => need(*eco, "pypi.url", what)?,
-                }
-            }
-        }
-    }
-    if ecosystems.contains(&Ecosystem::Generic) {
-        let mut feeds = std::collections::BTreeMap::new();
-        for entry in &generic.feeds {
-            let bad = |why: String| ConfigError::Invalid {
-                key: "generic.feeds",
-                message: format!(
-                    "`{entry}`: {why}; write each entry as name=https://forge.example/owner/project/releases.atom"
-                ),
-            };
-            let (name, url) = entry
-                .split_once('=')
-                .ok_or_else(|| bad("there is no `=` between the name and the feed URL".into()))?;
-            let id = pkgfed_registries::PackageId::new(Ecosystem::Generic, name.trim())
-                .map_err(|e| bad(e.to_string()))?;
-            let url = endpoint("generic.feeds", url, "project's releases feed")?
-                .ok_or_else(|| bad("the feed URL is empty".into()))?;
-            if feeds.insert(id.name().to_owned(), url).is_some() {
-                return Err(bad(format!("{} has two feeds", id.name())));
-            }
-        }
-        if feeds.is_empty() {
-            need(Ecosystem::Generic, "generic.feeds", "")?;
-        } else {
-            registries.push(RegistrySettings::Generic {
-                feeds,
-                page_url: template("generic.page_url", &generic.page_url)?,
-                requests_per_second: rate(
-                    "generic.requests_per_second",
-                    generic.requests_per_second,
-                )?,
-            });
-        }
-    }
+    let (registries, unconfigured) =
+        super::registries::validate(cargo, npm, pypi, generic, ecosystems)?;
     for (key, patterns) in [("watch.allow", &w.allow), ("watch.deny", &w.deny)] {
         if let Some(bad) = patterns.iter().find(|p| !p.starts_with("pkg:")) {
             return Err(ConfigError::Invalid {
