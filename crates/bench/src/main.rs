@@ -14,7 +14,7 @@
 //! - `load`: a closed-loop HTTP/1.1 load generator on raw hyper connections.
 //! - `stats`: latency percentiles and report formatting.
 //! - `db`: row counts and bulk seeding of the SQLite file while no server runs.
-//! - `inbox`, `get`, `rss`, `verify_cost`, `fanout`: one module per subcommand.
+//! - `inbox`, `get`, `rss`, `verify_cost`, `fanout`, `watch`: one module per subcommand.
 
 mod db;
 mod fanout;
@@ -26,6 +26,7 @@ mod rss;
 mod server;
 mod stats;
 mod verify_cost;
+mod watch;
 
 use std::path::PathBuf;
 
@@ -70,6 +71,9 @@ enum Command {
     /// One activity delivered to many followers on many loopback inbox servers,
     /// against the cost of its RSA signatures alone.
     Fanout(fanout::FanoutArgs),
+    /// The registry watcher over a fixture registry: requests per hour, CPU, memory
+    /// and publication-to-inbox latency with many watched packages, time-scaled.
+    Watch(watch::WatchArgs),
 }
 
 fn runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
@@ -88,5 +92,6 @@ fn main() -> anyhow::Result<()> {
         Command::Rss(args) => runtime(args.common.client_threads)?.block_on(rss::run(args)),
         Command::VerifyCost(args) => verify_cost::run(&args),
         Command::Fanout(args) => runtime(args.common.client_threads)?.block_on(fanout::run(args)),
+        Command::Watch(args) => runtime(args.common.client_threads)?.block_on(watch::run(args)),
     }
 }
