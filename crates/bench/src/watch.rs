@@ -60,6 +60,8 @@ const DEFAULT_INTERVAL: u64 = 900;
 const DEFAULT_MIN_INTERVAL: u64 = 300;
 const DEFAULT_MAX_INTERVAL: u64 = 6 * 3600;
 const DEFAULT_RPS: f64 = 1.0;
+/// Default of `pypi.updates_feed_interval_seconds`.
+const DEFAULT_FEED_INTERVAL: u64 = 60;
 /// How long pkgfed may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -82,10 +84,10 @@ pub struct WatchArgs {
     /// Watched packages (3 to 30000), a third each on cargo, npm and PyPI.
     #[arg(long, default_value_t = 10_000)]
     pub packages: usize,
-    /// Time scale K: every interval of the defaults (900/300/21600 s) is divided by
-    /// K and every rate (1 request/s per registry) multiplied by K. Must divide 300
-    /// (intervals are whole seconds).
-    #[arg(long, default_value_t = 100)]
+    /// Time scale K: every interval of the defaults (900/300/21600 s, the 60 s
+    /// change-feed interval) is divided by K and every rate (1 request/s per registry)
+    /// multiplied by K. Must divide 60 (intervals are whole seconds).
+    #[arg(long, default_value_t = 60)]
     pub scale: u64,
     /// Which modes to run.
     #[arg(long, value_enum, default_value_t = Modes::Both)]
@@ -128,19 +130,23 @@ struct Scaled {
     interval: u64,
     min_interval: u64,
     max_interval: u64,
+    feed_interval: u64,
     rps: f64,
 }
 
 impl Scaled {
     fn new(k: u64) -> Result<Self> {
-        if k == 0 || !DEFAULT_MIN_INTERVAL.is_multiple_of(k) {
-            bail!("--scale must divide 300 (e.g. 1, 10, 30, 60, 100, 150, 300)");
+        if k == 0 || !DEFAULT_FEED_INTERVAL.is_multiple_of(k) {
+            bail!(
+                "--scale must divide 60 (e.g. 1, 10, 20, 30, 60): every interval is divided by it"
+            );
         }
         Ok(Self {
             k,
             interval: DEFAULT_INTERVAL / k,
             min_interval: DEFAULT_MIN_INTERVAL / k,
             max_interval: DEFAULT_MAX_INTERVAL / k,
+            feed_interval: DEFAULT_FEED_INTERVAL / k,
             rps: DEFAULT_RPS * k as f64,
         })
     }
@@ -701,6 +707,10 @@ async fn run_mode(
             "PKGFED_PYPI_UPDATES_FEED_URL",
             fixture.pypi_updates_url().into(),
         ));
+        env.push((
+            "PKGFED_PYPI_UPDATES_FEED_INTERVAL_SECONDS",
+            scaled.feed_interval.to_string(),
+        ));
     }
     // Picked after the inbox servers bound their ports.
     let port = free_port()?;
@@ -950,7 +960,7 @@ async fn run_mode(
             // Checks the schedule asks for, at defaults, plus the feed reads.
             d / k * 3600.0
                 + if feed && eco == Ecosystem::Pypi {
-                    3600.0 / DEFAULT_MIN_INTERVAL as f64
+                    3600.0 / DEFAULT_FEED_INTERVAL as f64
                 } else {
                     0.0
                 },
@@ -1039,7 +1049,7 @@ async fn run_mode(
         pkgs.len() / 3,
         DEFAULT_RPS,
         human(polling_round),
-        DEFAULT_MIN_INTERVAL
+        DEFAULT_FEED_INTERVAL
     );
     let posts = inboxes.posts.load(Ordering::Relaxed);
     println!(

@@ -147,6 +147,7 @@ async fn change_feed_mode_checks_only_what_the_feed_names() {
         use_fixture(c, &fixture);
         c.pypi.updates_feed_url = fixture.pypi_updates_url().to_string();
         c.watch.max_interval_seconds = 3600;
+        c.pypi.updates_feed_interval_seconds = 1;
     })
     .await;
     let peer = Peer::start().await;

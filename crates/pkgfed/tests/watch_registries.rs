@@ -404,3 +404,56 @@ async fn a_registry_that_never_answers_is_reported_stalled() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_registry_whose_rate_limit_cannot_keep_up_is_reported_behind() {
+    let fixture = FixtureRegistry::with_recorded().await.unwrap();
+    // Three crates checked every second, but one request every two seconds.
+    let server = TestServer::start_with(|c| {
+        use_fixture(c, &fixture);
+        c.cargo.requests_per_second = 0.5;
+        c.cargo.api_url = String::new();
+    })
+    .await;
+    for (i, purl) in ["pkg:cargo/serde", "pkg:cargo/anyhow", "pkg:cargo/log"]
+        .iter()
+        .enumerate()
+    {
+        let package = server.add_package(purl).await;
+        let follower = NewFollower {
+            actor_id: format!("http://127.0.0.1:9/users/{i}"),
+            inbox: format!("http://127.0.0.1:9/users/{i}/inbox"),
+            shared_inbox: None,
+            follow_id: format!("http://127.0.0.1:9/follows/{i}"),
+        };
+        server.state.store.add_follower(package.id, &follower).await.unwrap();
+    }
+    server.state.watch_wake.notify_one();
+    let get = || async {
+        let res = server
+            .client
+            .get(server.url("/api/v1/admin/registries"))
+            .bearer_auth(&server.state.admin_token)
+            .send()
+            .await
+            .unwrap();
+        let v: Value = res.json().await.unwrap();
+        v["registries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ecosystem"] == "cargo")
+            .unwrap()
+            .clone()
+    };
+    within_30s("the registry reported behind", || async {
+        let cargo = get().await;
+        cargo["behind"] == true && cargo["overdue"].as_u64().unwrap() >= 1
+    })
+    .await;
+    // Requests never exceeded the configured rate.
+    let times: Vec<_> = fixture.requests().iter().map(|r| r.at).collect();
+    for pair in times.windows(2) {
+        assert!(pair[1] - pair[0] >= Duration::from_millis(1900));
+    }
+}

@@ -16,6 +16,7 @@ CREATE TABLE watches (
     last_checked_at    INTEGER,
     last_success_at    INTEGER,
     last_change_at     INTEGER,
+    newest_release_at  INTEGER,          -- newest publish time seen (Unix s): the adaptive interval
     consecutive_errors INTEGER NOT NULL DEFAULT 0,
     last_error         TEXT,
     metadata_hash      TEXT

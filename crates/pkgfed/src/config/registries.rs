@@ -53,6 +53,10 @@ pub struct PypiConfig {
     /// the feed names them (change-feed mode) and otherwise only at the longest
     /// interval, for yanks.
     pub updates_feed_url: String,
+    /// How often the updates feed is read. The feed holds a fixed number of the
+    /// newest releases of the whole index; reading it less often than that many
+    /// releases take to appear leaves gaps, and a gap makes every tracked package due.
+    pub updates_feed_interval_seconds: u64,
     /// Public page of a package version: `{name}` and `{version}` are replaced.
     pub page_url: String,
     /// Requests per second to this registry.
@@ -87,6 +91,7 @@ impl Default for PypiConfig {
             simple_url: String::new(),
             api: "json".into(),
             updates_feed_url: String::new(),
+            updates_feed_interval_seconds: 60,
             page_url: String::new(),
             requests_per_second: 1.0,
         }
@@ -159,6 +164,8 @@ pub enum RegistrySettings {
         simple: bool,
         /// Change feed.
         updates_feed_url: Option<Url>,
+        /// How often the change feed is read.
+        updates_feed_interval: std::time::Duration,
         /// Page template.
         page_url: Option<String>,
         /// Rate limit.
@@ -301,6 +308,15 @@ pub fn validate(
                             &pypi.updates_feed_url,
                             "registry-wide RSS feed of recent releases",
                         )?,
+                        updates_feed_interval: match pypi.updates_feed_interval_seconds {
+                            0 => {
+                                return Err(ConfigError::Invalid {
+                                    key: "pypi.updates_feed_interval_seconds",
+                                    message: "must be greater than 0".into(),
+                                });
+                            }
+                            s => std::time::Duration::from_secs(s),
+                        },
                         page_url: template("pypi.page_url", &pypi.page_url)?,
                         requests_per_second: rate(
                             "pypi.requests_per_second",

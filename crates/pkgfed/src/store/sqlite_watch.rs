@@ -13,7 +13,7 @@ use super::{PackageMeta, StoreResult};
 /// The columns [`watch_row`] reads, in its order.
 macro_rules! watch_columns {
     () => {
-        "package_id, ecosystem, baseline_done, etag, last_modified, interval_ms, next_check_at, consecutive_errors, metadata_hash, last_success_at, last_change_at"
+        "package_id, ecosystem, baseline_done, etag, last_modified, interval_ms, next_check_at, consecutive_errors, metadata_hash, last_success_at, last_change_at, newest_release_at"
     };
 }
 
@@ -39,6 +39,7 @@ fn watch_row(r: &SqliteRow) -> WatchRow {
         metadata_hash: r.get(8),
         last_success_at: r.get(9),
         last_change_at: r.get(10),
+        newest_release_at: r.get(11),
     }
 }
 
@@ -158,7 +159,8 @@ impl WatchStore for SqliteStore {
                 last_error = ?7,
                 baseline_done = MAX(baseline_done, ?8),
                 last_change_at = CASE WHEN ?9 THEN ?6 ELSE last_change_at END,
-                metadata_hash = COALESCE(?10, metadata_hash)
+                metadata_hash = COALESCE(?10, metadata_hash),
+                newest_release_at = COALESCE(?12, newest_release_at)
              WHERE package_id = ?11",
         )
         .bind(set_validators)
@@ -172,6 +174,7 @@ impl WatchStore for SqliteStore {
         .bind(i64::from(u.changed))
         .bind(&u.metadata_hash)
         .bind(package_id)
+        .bind(u.newest_release_at)
         .execute(&self.pool)
         .await
         .map_err(backend)?;
@@ -334,8 +337,9 @@ impl WatchStore for SqliteStore {
 
     async fn watch_counts(&self, ecosystem: Ecosystem, now_ms: i64) -> StoreResult<WatchCounts> {
         let r = sqlx::query(
-            "SELECT COUNT(*), COALESCE(SUM(next_check_at <= ?), 0), COALESCE(SUM(consecutive_errors > 0), 0), MAX(last_success_at)
-             FROM watches WHERE tracked = 1 AND ecosystem = ?",
+            "SELECT COUNT(*), COALESCE(SUM(next_check_at <= ?1), 0), COALESCE(SUM(consecutive_errors > 0), 0),
+                    MAX(last_success_at), COALESCE(SUM(next_check_at + interval_ms <= ?1), 0)
+             FROM watches WHERE tracked = 1 AND ecosystem = ?2",
         )
         .bind(now_ms)
         .bind(ecosystem.as_str())
@@ -347,6 +351,7 @@ impl WatchStore for SqliteStore {
             due: r.get::<i64, _>(1) as u64,
             erroring: r.get::<i64, _>(2) as u64,
             last_success_at: r.get(3),
+            overdue: r.get::<i64, _>(4) as u64,
         })
     }
 

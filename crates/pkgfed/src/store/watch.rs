@@ -32,6 +32,9 @@ pub struct WatchRow {
     pub last_success_at: Option<i64>,
     /// Last time a check found a new version (Unix ms).
     pub last_change_at: Option<i64>,
+    /// Newest publish time the registry listed (Unix seconds), for the adaptive
+    /// interval when the registry answers 304.
+    pub newest_release_at: Option<i64>,
 }
 
 /// The outcome of one check, written back in one statement.
@@ -53,6 +56,8 @@ pub struct CheckUpdate {
     pub changed: bool,
     /// New metadata hash, when the metadata was applied.
     pub metadata_hash: Option<String>,
+    /// Newest publish time in the snapshot (None: keep the stored one).
+    pub newest_release_at: Option<i64>,
 }
 
 /// What a version's row says.
@@ -148,6 +153,9 @@ pub struct WatchCounts {
     pub due: u64,
     /// Tracked packages whose last check failed.
     pub erroring: u64,
+    /// Tracked packages more than one interval late: the registry's rate limit
+    /// cannot keep up with the schedule.
+    pub overdue: u64,
     /// Most recent successful check of any package (Unix ms).
     pub last_success_at: Option<i64>,
 }

@@ -48,7 +48,6 @@ pub async fn check_package(
         return Ok(CheckReport::default());
     };
     let now = state.clock.now_ms();
-    let settings = &state.settings.watch;
     let id = PackageId::new(package.ecosystem, &package.name)
         .map_err(|e| Error::Internal(format!("stored package is invalid: {e}")))?;
     // No validators on a baseline: a 304 would leave nothing to compare against.
@@ -69,6 +68,10 @@ pub async fn check_package(
         Ok(CheckOutcome::NotModified) => {
             report.not_modified = true;
             update.baseline_done = watch.baseline_done;
+            // The release rhythm is judged by the age of the newest release, which
+            // grows while nothing changes: recompute on a 304 too.
+            update.interval_ms =
+                interval_ms(state, package.ecosystem, watch.newest_release_at, now);
         }
         Ok(CheckOutcome::Changed {
             snapshot,
@@ -79,12 +82,9 @@ pub async fn check_package(
                 update.baseline_done = true;
                 update.changed = !report.announced.is_empty();
                 update.metadata_hash = Some(metadata_hash(&snapshot.metadata));
-                let age = newest_publish(&snapshot).map(|t| now / 1000 - t);
-                update.interval_ms = if super::feed_mode(state, package.ecosystem) {
-                    settings.max_interval.as_millis() as i64
-                } else {
-                    schedule::interval_for(settings, age).as_millis() as i64
-                };
+                let newest = newest_publish(&snapshot).or(watch.newest_release_at);
+                update.newest_release_at = newest;
+                update.interval_ms = interval_ms(state, package.ecosystem, newest, now);
             }
             Err(e) => report.error = Some(e.to_string()),
         },
@@ -102,6 +102,22 @@ pub async fn check_package(
     }
     state.store.save_check(package.id, &update).await?;
     Ok(report)
+}
+
+/// The next interval: the longest in change-feed mode (the feed brings releases),
+/// else by the age of the newest release.
+fn interval_ms(
+    state: &AppState,
+    ecosystem: pkgfed_registries::Ecosystem,
+    newest_release_at: Option<i64>,
+    now_ms: i64,
+) -> i64 {
+    let settings = &state.settings.watch;
+    if super::feed_mode(state, ecosystem) {
+        return settings.max_interval.as_millis() as i64;
+    }
+    let age = newest_release_at.map(|t| now_ms / 1000 - t);
+    schedule::interval_for(settings, age).as_millis() as i64
 }
 
 fn describe(e: &RegistryError) -> String {

@@ -239,7 +239,13 @@ mod tests {
         assert_eq!(r.state, ReleaseState::Yanked);
         assert_eq!(r.note_id, None);
         // Un-yanked: posted again as generation 1 (posts_made stays 1 until posted).
-        let actions = diff(Ecosystem::Cargo, std::slice::from_ref(r), &[v("1.0.0")], false, true);
+        let actions = diff(
+            Ecosystem::Cargo,
+            std::slice::from_ref(r),
+            &[v("1.0.0")],
+            false,
+            true,
+        );
         assert_eq!(announced(&actions), ["1.0.0"]);
     }
 

@@ -30,6 +30,9 @@ pub struct RegistryHealth {
     /// No successful check for `watch.stall_intervals` intervals while packages are
     /// tracked.
     pub stalled: bool,
+    /// Packages are more than one interval late: the registry's rate limit cannot
+    /// keep up with the schedule.
+    pub behind: bool,
 }
 
 fn rfc3339_ms(ms: i64) -> Option<String> {
@@ -55,6 +58,7 @@ pub async fn registries(state: &AppState) -> Result<Vec<RegistryHealth>> {
             ecosystem: eco,
             change_feed: r.feed,
             stalled: is_stalled(state, &counts, now),
+            behind: counts.overdue > 0,
             last_success: counts.last_success_at.and_then(rfc3339_ms),
             counts,
             requests,
@@ -73,10 +77,11 @@ fn is_stalled(state: &AppState, counts: &WatchCounts, now: i64) -> bool {
     }
 }
 
-/// Remembers whether a registry was stalled, to warn once per stall.
+/// Remembers whether a registry was stalled or behind, to warn once per episode.
 #[derive(Default)]
 pub struct StallWatch {
     stalled: bool,
+    behind: bool,
 }
 
 impl StallWatch {
@@ -98,6 +103,20 @@ impl StallWatch {
             tracing::info!(%ecosystem, "registry checks succeed again");
         }
         self.stalled = stalled;
+        let behind = counts.overdue > 0;
+        if behind && !self.behind {
+            let rps = state
+                .registries
+                .get(ecosystem)
+                .map_or(0.0, |r| r.limiter.health().requests_per_second);
+            tracing::warn!(%ecosystem, overdue = counts.overdue, tracked = counts.tracked, requests_per_second = rps,
+                "registry checks are falling behind: packages are more than one interval late. \
+                 Raise {ecosystem}.requests_per_second if the registry allows, lengthen watch.interval_seconds, \
+                 or use a change feed");
+        } else if !behind && self.behind {
+            tracing::info!(%ecosystem, "registry checks have caught up");
+        }
+        self.behind = behind;
     }
 }
 
@@ -128,6 +147,11 @@ pub fn metrics(health: &[RegistryHealth]) -> String {
         "pkgfed_watch_erroring_packages",
         "Watched packages whose last check failed.",
         &|h| h.counts.erroring as f64,
+    );
+    gauge(
+        "pkgfed_watch_overdue_packages",
+        "Watched packages more than one interval late (the rate limit cannot keep up).",
+        &|h| h.counts.overdue as f64,
     );
     gauge(
         "pkgfed_registry_requests_total",

@@ -150,7 +150,7 @@ async fn registry_loop(state: AppState, ecosystem: Ecosystem) {
             )
         });
         if registry.feed {
-            wait = wait.min(feed_interval(&state));
+            wait = wait.min(registry.feed_interval);
         }
         tokio::select! {
             () = tokio::time::sleep(wait.max(Duration::from_millis(5))) => {}
@@ -158,11 +158,6 @@ async fn registry_loop(state: AppState, ecosystem: Ecosystem) {
             _ = shutdown.changed() => {}
         }
     }
-}
-
-/// How often a change feed is read: the shortest check interval.
-fn feed_interval(state: &AppState) -> Duration {
-    state.settings.watch.min_interval
 }
 
 /// Reads the change feed when due and makes the tracked packages it names due now.
@@ -173,7 +168,7 @@ async fn read_feed(state: &AppState, ecosystem: Ecosystem, registry: &Registry) 
     };
     if rs
         .last_feed_at
-        .is_some_and(|at| now - at < feed_interval(state).as_millis() as i64)
+        .is_some_and(|at| now - at < registry.feed_interval.as_millis() as i64)
     {
         return;
     }

@@ -24,6 +24,8 @@ pub struct Registry {
     pub limiter: Arc<RateLimiter>,
     /// Whether it reads a change feed (then packages are polled only for yanks).
     pub feed: bool,
+    /// How often the change feed is read.
+    pub feed_interval: Duration,
 }
 
 /// The registries by ecosystem.
@@ -46,6 +48,7 @@ impl Registries {
             let bad = |e: pkgfed_registries::adapters::ConfigError| {
                 Error::Internal(format!("{} registry: {}", r.ecosystem(), e.0))
             };
+            let mut feed_interval = settings.watch.min_interval;
             let (adapter, limiter, feed): (Arc<dyn RegistryAdapter>, _, bool) = match r {
                 RegistrySettings::Cargo {
                     index_url,
@@ -101,9 +104,11 @@ impl Registries {
                     simple_url,
                     simple,
                     updates_feed_url,
+                    updates_feed_interval,
                     page_url,
                     requests_per_second,
                 } => {
+                    feed_interval = *updates_feed_interval;
                     let limiter = Arc::new(RateLimiter::new(*requests_per_second));
                     let a = PypiAdapter::new(PypiConfig {
                         url: url.clone(),
@@ -128,6 +133,7 @@ impl Registries {
                     adapter,
                     limiter,
                     feed,
+                    feed_interval,
                 },
             );
         }

@@ -44,6 +44,27 @@ fn package_param(what: &str) -> Value {
     )
 }
 
+/// One registry's health (`GET /registries`).
+fn registry_health_schema() -> Value {
+    json!({ "type": "object",
+                                "required": ["ecosystem", "change_feed", "tracked", "due", "erroring", "requests", "error_rate", "stalled"],
+                                "properties": {
+                                    "ecosystem": { "type": "string" },
+                                    "change_feed": { "type": "boolean" },
+                                    "tracked": { "type": "integer" },
+                                    "due": { "type": "integer", "description": "Tracked packages due now (the backlog)." },
+                                    "erroring": { "type": "integer" },
+                                    "overdue": { "type": "integer", "description": "Tracked packages more than one interval late." },
+                                    "behind": { "type": "boolean", "description": "The rate limit cannot keep up with the schedule." },
+                                    "last_success_at": { "type": ["integer", "null"] },
+                                    "last_success": { "type": ["string", "null"], "format": "date-time" },
+                                    "requests": { "type": "object" },
+                                    "error_rate": { "type": "number" },
+                                    "stalled": { "type": "boolean" }
+                                }
+    })
+}
+
 /// The document.
 pub fn spec() -> Value {
     let unauthorized = error(
@@ -165,20 +186,7 @@ pub fn spec() -> Value {
                     "200": ok("One entry per configured registry.", json!({
                         "type": "object", "required": ["registries", "unconfigured"],
                         "properties": {
-                            "registries": { "type": "array", "items": { "type": "object",
-                                "required": ["ecosystem", "change_feed", "tracked", "due", "erroring", "requests", "error_rate", "stalled"],
-                                "properties": {
-                                    "ecosystem": { "type": "string" },
-                                    "change_feed": { "type": "boolean" },
-                                    "tracked": { "type": "integer" },
-                                    "due": { "type": "integer", "description": "Tracked packages due now (the backlog)." },
-                                    "erroring": { "type": "integer" },
-                                    "last_success_at": { "type": ["integer", "null"] },
-                                    "last_success": { "type": ["string", "null"], "format": "date-time" },
-                                    "requests": { "type": "object" },
-                                    "error_rate": { "type": "number" },
-                                    "stalled": { "type": "boolean" }
-                                } } },
+                            "registries": { "type": "array", "items": registry_health_schema() },
                             "unconfigured": { "type": "array", "items": { "type": "object",
                                 "properties": { "ecosystem": { "type": "string" }, "key": { "type": "string" } } } }
                         }
