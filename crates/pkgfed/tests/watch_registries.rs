@@ -426,7 +426,12 @@ async fn a_registry_whose_rate_limit_cannot_keep_up_is_reported_behind() {
             shared_inbox: None,
             follow_id: format!("http://127.0.0.1:9/follows/{i}"),
         };
-        server.state.store.add_follower(package.id, &follower).await.unwrap();
+        server
+            .state
+            .store
+            .add_follower(package.id, &follower)
+            .await
+            .unwrap();
     }
     server.state.watch_wake.notify_one();
     let get = || async {

@@ -12,7 +12,9 @@ use crate::Ecosystem;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// An ecosystem name that pkgfed does not support.
-    #[error("unknown package ecosystem {given:?}; supported ecosystems are cargo, npm, pypi and generic")]
+    #[error(
+        "unknown package ecosystem {given:?}; supported ecosystems are cargo, npm, pypi and generic"
+    )]
     UnknownEcosystem {
         /// The name as given.
         given: String,
