@@ -129,6 +129,20 @@ fn admin_commands_talk_to_the_running_server() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["hosts"], serde_json::json!([]));
 
+    // `serve --dev` without registry endpoints: nothing watched, and the CLI says
+    // which key to set for each enabled ecosystem.
+    let out = admin(dir.path(), &listen, &["registries"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert!(printed.contains("no registry configured"), "{printed}");
+    assert!(
+        printed.contains("cargo is enabled but not watched: set cargo.index_url"),
+        "{printed}"
+    );
+    let out = admin(dir.path(), &listen, &["registries", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["unconfigured"][2]["key"], "pypi.url");
+
     // A flag written by "the worker" (here: straight into the shared database).
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
