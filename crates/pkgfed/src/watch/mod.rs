@@ -11,6 +11,7 @@
 //! - [`health`]: the per-registry health view (admin API, CLI, metrics) and the
 //!   stalled-registry warning.
 
+pub mod advisory_post;
 pub mod check;
 pub mod diff;
 pub mod health;
