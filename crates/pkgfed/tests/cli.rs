@@ -85,9 +85,22 @@ fn config_check_prints_effective_values_with_secrets_redacted() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("pkgfed.toml"),
-        "[server]\nbase_url = \"https://pkgs.example.org\"\n[storage]\ndatabase_url = \"sqlite://u:hunter2@x/pkgfed.db\"\n",
+        "[server]\nbase_url = \"https://pkgs.example.org\"\n[storage]\ndatabase_url = \"sqlite://u:hunter2@x/pkgfed.db\"\n\
+         [packages]\necosystems = [\"cargo\"]\n[cargo]\nindex_url = \"https://index.registry.example/\"\n",
     )
     .unwrap();
+    // What serve would refuse, check refuses: an enabled ecosystem without its endpoint.
+    let out = pkgfed(
+        dir.path(),
+        &["config", "check"],
+        &[("PKGFED_PACKAGES_ECOSYSTEMS", "cargo,npm")],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("npm.registry_url"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = pkgfed(
         dir.path(),
         &["config", "check"],
