@@ -253,6 +253,10 @@ mod tests {
         );
         assert_eq!(note["updated"], "2026-11-21T00:00:00Z");
         // No announced affected release: no inReplyTo.
-        assert!(advisory_note(&urls, &p, &f, None).get("inReplyTo").is_none());
+        assert!(
+            advisory_note(&urls, &p, &f, None)
+                .get("inReplyTo")
+                .is_none()
+        );
     }
 }
