@@ -41,6 +41,7 @@
 
 pub mod adapter;
 pub mod adapters;
+pub mod advisories;
 mod ecosystem;
 mod error;
 #[cfg(feature = "fixtures")]
