@@ -5,7 +5,7 @@
 //!        (followers grouped by shared inbox; unavailable hosts recorded as skipped)
 //! worker ── claim due (fresh before retries, per-host limit, circuit breaker)
 //!        → attempt (sign draft-cavage; RFC 9421 on 401, remembered per host)
-//!        → classify → record (delivery, report, host health, activity status)
+//!        → classify → recorder (batched: delivery, report, host health, status)
 //!        → remediate (404/410, repeated 403, repeated 401) → events
 //! ```
 
@@ -15,6 +15,7 @@ pub mod backfill;
 pub mod classify;
 pub mod clock;
 pub mod outbox;
+mod recorder;
 pub mod remediate;
 pub mod schedule;
 pub mod worker;

@@ -15,14 +15,14 @@ use tokio::task::JoinSet;
 
 use super::attempt::{self, CAVAGE};
 use super::classify::{Class, classify_error, classify_status};
+use super::recorder::{Finished, record_loop};
 use super::{remediate, schedule};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::events::Event;
-use crate::store::StoreError;
 use crate::store::delivery::{
-    AttemptOutcome, AttemptRecord, ChangeWatch, ClaimLimits, ClaimedDelivery, HostEffect,
-    HostPolicy, Recorded, ReportResult,
+    AttemptOutcome, ChangeWatch, ClaimLimits, ClaimedDelivery, HostEffect, HostPolicy, Recorded,
+    ReportResult,
 };
 
 /// Longest wait between looks at the queue. Work queued in this process wakes the
@@ -41,23 +41,6 @@ const RELEASE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Longest wait for a batch of free permits before claiming fewer (see `run`).
 const BATCH_WAIT: Duration = Duration::from_millis(20);
-
-/// Extra tries to record a batch of attempts when the database is busy.
-const RECORD_RETRIES: u32 = 3;
-
-/// Most attempts recorded in one transaction.
-const MAX_RECORD_BATCH: usize = 256;
-
-/// A finished attempt on its way to the recorder.
-struct Finished {
-    delivery: Arc<ClaimedDelivery>,
-    outcome: AttemptOutcome,
-    effect: HostEffect,
-    scheme: Option<&'static str>,
-    now_ms: i64,
-    /// The outcome is durably recorded (or could not be).
-    done: oneshot::Sender<Result<Recorded>>,
-}
 
 /// Runs deliveries.
 #[derive(Clone)]
@@ -475,82 +458,4 @@ async fn wait_idle(
             }
         }
     }
-}
-
-/// Records finished attempts: everything queued when it looks, up to
-/// [`MAX_RECORD_BATCH`], in one transaction (one commit, a fixed number of
-/// statements), then tells each attempt. While a batch is being written the next
-/// one queues up, so under load batches grow by themselves and no attempt waits
-/// for a timer; alone, an attempt is recorded at once. Ends when every
-/// [`Deliverer`] clone (the senders) is gone.
-async fn record_loop(
-    state: AppState,
-    policy: HostPolicy,
-    mut queue: mpsc::UnboundedReceiver<Finished>,
-) {
-    let mut batch = Vec::with_capacity(MAX_RECORD_BATCH);
-    while queue.recv_many(&mut batch, MAX_RECORD_BATCH).await > 0 {
-        let results = record_batch(&state, &policy, &batch).await;
-        let mut results = results.into_iter();
-        for f in batch.drain(..) {
-            let r = results.next().unwrap_or_else(|| {
-                Err(Error::Internal(
-                    "the store recorded fewer attempts than given".into(),
-                ))
-            });
-            // The attempt's task may be gone (its runtime shutting down): nothing to tell.
-            let _ = f.done.send(r);
-        }
-    }
-}
-
-/// One transaction for the batch, retried when the database is busy; if it still
-/// fails, each attempt alone, so one unrecordable attempt cannot keep the others'
-/// claims in flight (and resent when their leases expire).
-async fn record_batch(
-    state: &AppState,
-    policy: &HostPolicy,
-    batch: &[Finished],
-) -> Vec<Result<Recorded>> {
-    let records: Vec<AttemptRecord<'_>> = batch
-        .iter()
-        .map(|f| AttemptRecord {
-            delivery: &f.delivery,
-            outcome: &f.outcome,
-            effect: f.effect,
-            scheme: f.scheme,
-            now_ms: f.now_ms,
-        })
-        .collect();
-    let mut tries = 0;
-    let error = loop {
-        match state.store.record_attempts(&records, policy).await {
-            Ok(r) => return r.into_iter().map(Ok).collect(),
-            Err(e) if tries < RECORD_RETRIES => {
-                tries += 1;
-                tracing::warn!(attempts = records.len(), error = %e, tries, "recording delivery attempts failed; retrying");
-                tokio::time::sleep(Duration::from_millis(50 << tries)).await;
-            }
-            Err(e) => break e,
-        }
-    };
-    if records.len() == 1 {
-        return vec![Err(error.into())];
-    }
-    tracing::warn!(attempts = records.len(), error = %error, "recording a batch of attempts failed; recording them one by one");
-    let mut out = Vec::with_capacity(records.len());
-    for r in &records {
-        out.push(
-            state
-                .store
-                .record_attempts(std::slice::from_ref(r), policy)
-                .await
-                .map_err(Error::from)
-                .and_then(|mut v| {
-                    v.pop()
-                        .ok_or_else(|| StoreError::Backend("nothing recorded".into()).into())
-                }),
-        );
-    }
-    out
 }
