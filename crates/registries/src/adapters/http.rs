@@ -16,7 +16,8 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::header::{
-    ACCEPT, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+    ACCEPT, CONTENT_TYPE, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+    RETRY_AFTER,
 };
 use url::Url;
 
@@ -159,6 +160,72 @@ impl HttpClient {
                 self.limiter.record_error();
                 Err(RegistryError::Malformed {
                     reason: format!("GET {url} answered {s}, expected 200, 304 or 404"),
+                })
+            }
+        }
+    }
+
+    /// POSTs `body` as JSON and returns the body of the 200 answer. Statuses map
+    /// as for [`HttpClient::get`] (there is no 304: POSTs are not conditional).
+    /// `name` is what a [`RegistryError::NotFound`] names.
+    pub(crate) async fn post_json(
+        &self,
+        url: &Url,
+        body: &serde_json::Value,
+        name: &str,
+    ) -> Result<Vec<u8>, RegistryError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| RegistryError::Malformed {
+            reason: format!("POST {url}: cannot encode the request body: {e}"),
+        })?;
+        self.limiter.acquire().await;
+        let request = self
+            .client
+            .post(url.clone())
+            .header(ACCEPT, "application/json")
+            .header(CONTENT_TYPE, "application/json")
+            .body(bytes);
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                self.limiter.record_failure(None);
+                return Err(RegistryError::Unavailable {
+                    status: None,
+                    reason: format!("POST {url}: {}", describe(&e)),
+                    retry_after: None,
+                });
+            }
+        };
+        let status = response.status();
+        match status {
+            StatusCode::OK => {
+                let bytes = self.read_body(response, url).await?;
+                self.limiter.record_success();
+                Ok(bytes)
+            }
+            StatusCode::NOT_FOUND | StatusCode::GONE => {
+                self.limiter.record_success();
+                Err(RegistryError::NotFound {
+                    name: name.to_owned(),
+                })
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                let retry_after = retry_after(response.headers());
+                self.limiter.record_rate_limited(retry_after);
+                Err(RegistryError::RateLimited { retry_after })
+            }
+            s if s.is_server_error() => {
+                let retry_after = retry_after(response.headers());
+                self.limiter.record_failure(retry_after);
+                Err(RegistryError::Unavailable {
+                    status: Some(s.as_u16()),
+                    reason: format!("POST {url} answered {s}"),
+                    retry_after,
+                })
+            }
+            s => {
+                self.limiter.record_error();
+                Err(RegistryError::Malformed {
+                    reason: format!("POST {url} answered {s}, expected 200"),
                 })
             }
         }

@@ -18,6 +18,12 @@
 pub mod cvss;
 pub mod matching;
 pub mod model;
+pub mod rustsec;
+pub mod source;
 
 pub use matching::{affected_versions, affects, is_affected, newest_affected};
 pub use model::{Advisory, AdvisoryError};
+pub use rustsec::parse_rustsec;
+pub use source::{
+    ApiPoll, ApiState, DirectorySource, DirectoryState, OsvApiConfig, OsvApiSource, ScanResult,
+};
