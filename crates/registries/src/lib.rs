@@ -35,6 +35,9 @@
 //! - [`adapters`] (`adapters/`): the adapters for Cargo sparse indexes, npm
 //!   registries, PyPI-style registries and Atom/RSS releases feeds, over one
 //!   rate-limited conditional HTTP layer (`adapters/http.rs`).
+//! - [`advisories`] (`advisories/`): security advisories — the OSV-shaped model,
+//!   RustSec-style files, range matching per ecosystem, and the directory and
+//!   OSV API sources.
 //! - `fixtures` (feature `fixtures`): a loopback fixture registry server for tests.
 //! - [`Error`] (`error.rs`): the crate's one error enum for names, purls and
 //!   handles; registry requests fail with [`adapter::RegistryError`].

@@ -242,7 +242,7 @@ fn rescans_parse_only_changed_files() {
     // A deleted one and a new one.
     std::fs::remove_file(dir.join("rustsec/crates/oldcrate/RUSTSEC-2099-0003.md")).unwrap();
     write(
-        &dir.join("osv/PyPI/new/PYSEC-2099-19.json"),
+        &dir.join("osv/pypi/new/PYSEC-2099-19.json"),
         r#"{"id": "PYSEC-2099-19", "modified": "2099-06-01T00:00:00Z",
             "affected": [{"package": {"ecosystem": "PyPI", "name": "urllib3"},
                           "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.0.0"}, {"fixed": "2.0.7"}]}]}]}"#,
@@ -261,11 +261,11 @@ fn rescans_parse_only_changed_files() {
         .collect();
     assert_eq!(
         changed,
-        // Path order: `osv/PyPI/…` before `osv/npm/…`.
-        [("PYSEC-2099-19", true), ("GHSA-2c5x-q9wm-f8hj", false)]
+        // In path order.
+        [("GHSA-2c5x-q9wm-f8hj", false), ("PYSEC-2099-19", true)]
     );
     assert_eq!(
-        scan.changed[1].advisory.modified,
+        scan.changed[0].advisory.modified,
         Timestamp::parse("2099-03-06T09:30:00Z").unwrap()
     );
     assert_eq!(scan.removed.len(), 1);
@@ -291,7 +291,7 @@ fn broken_files_are_reported_once_without_failing_the_scan() {
     let mut source = DirectorySource::new(&dir);
     source.scan().unwrap();
 
-    let bad_json = dir.join("osv/crates.io/GHSA-4r6h-8v6p-xvw6.json");
+    let bad_json = dir.join("osv/cargo/GHSA-4r6h-8v6p-xvw6.json");
     let original = std::fs::read_to_string(&bad_json).unwrap();
     write(
         &bad_json,

@@ -10,6 +10,9 @@
 //! | 429 | [`RegistryError::RateLimited`]; the limiter backs off (`Retry-After` or 60 s) |
 //! | 5xx, connect/timeout errors | [`RegistryError::Unavailable`]; the limiter backs off |
 //! | anything else | [`RegistryError::Malformed`] |
+//!
+//! `post_json` (the OSV query API's POSTs) maps statuses the same way, without
+//! 304.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

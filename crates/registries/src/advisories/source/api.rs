@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
@@ -116,6 +116,14 @@ struct BatchResult {
     #[serde(default)]
     next_page_token: Option<String>,
 }
+
+/// What an id may contain unencoded in a path segment (ids are ASCII letters,
+/// digits and `-` in practice).
+const ID_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 fn package_tag(package: &PackageId) -> String {
     format!("{}:{}", package.ecosystem(), package.key())
@@ -236,7 +244,7 @@ impl OsvApiSource {
 
     /// The full record of `id`; `None` when the API has no such advisory.
     pub async fn get(&self, id: &str) -> Result<Option<Advisory>, AdvisoryError> {
-        let encoded = utf8_percent_encode(id, NON_ALPHANUMERIC).to_string();
+        let encoded = utf8_percent_encode(id, ID_SEGMENT).to_string();
         let url = url_below(&self.base, &format!("v1/vulns/{encoded}"))?;
         match self
             .http
