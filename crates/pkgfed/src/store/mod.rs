@@ -11,6 +11,7 @@ pub mod model;
 pub mod sqlite;
 mod sqlite_delivery;
 mod sqlite_delivery_admin;
+mod sqlite_delivery_claim;
 mod sqlite_delivery_record;
 mod sqlite_watch;
 pub mod watch;
