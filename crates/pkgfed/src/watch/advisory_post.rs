@@ -7,7 +7,7 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
-use super::post::{PUBLIC, hashtag, versioned_purl};
+use super::post::{PUBLIC, hashtag, hashtag_objects, hashtag_paragraph, versioned_purl};
 use crate::federation::html::escape;
 use crate::federation::urls::Urls;
 use crate::store::Package;
@@ -120,16 +120,7 @@ pub fn advisory_note(
             tags.push(t);
         }
     }
-    let tag_links: Vec<String> = tags
-        .iter()
-        .map(|t| {
-            format!(
-                r##"<a href="{}" class="mention hashtag" rel="tag">#<span>{t}</span></a>"##,
-                escape(&urls.at(&format!("/tags/{t}")))
-            )
-        })
-        .collect();
-    content.push_str(&format!("<p>{}</p>", tag_links.join(" ")));
+    content.push_str(&hashtag_paragraph(urls, &tags));
     let mut attachment =
         vec![json!({ "type": "PropertyValue", "name": "Advisory", "value": f.id })];
     if !f.aliases.is_empty() {
@@ -156,11 +147,7 @@ pub fn advisory_note(
         "summary": format!("Security advisory: {}", f.id),
         "content": content,
         "url": id,
-        "tag": tags.iter().map(|t| json!({
-            "type": "Hashtag",
-            "name": format!("#{t}"),
-            "href": urls.at(&format!("/tags/{t}")),
-        })).collect::<Vec<_>>(),
+        "tag": hashtag_objects(urls, &tags),
         "attachment": attachment,
     });
     if let Some(r) = in_reply_to {

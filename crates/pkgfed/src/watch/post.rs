@@ -67,6 +67,33 @@ pub fn hashtag(text: &str) -> String {
         .collect()
 }
 
+/// The hashtags as links, one paragraph, in the form Mastodon renders.
+pub fn hashtag_paragraph(urls: &Urls, tags: &[String]) -> String {
+    let links: Vec<String> = tags
+        .iter()
+        .map(|t| {
+            format!(
+                r##"<a href="{}" class="mention hashtag" rel="tag">#<span>{t}</span></a>"##,
+                escape(&urls.at(&format!("/tags/{t}")))
+            )
+        })
+        .collect();
+    format!("<p>{}</p>", links.join(" "))
+}
+
+/// The `tag` entries matching [`hashtag_paragraph`].
+pub fn hashtag_objects(urls: &Urls, tags: &[String]) -> Vec<Value> {
+    tags.iter()
+        .map(|t| {
+            json!({
+                "type": "Hashtag",
+                "name": format!("#{t}"),
+                "href": urls.at(&format!("/tags/{t}")),
+            })
+        })
+        .collect()
+}
+
 /// The tags of a release post: ecosystem, package, `release`, `prerelease`.
 pub fn release_tags(package: &Package, prerelease: bool) -> Vec<String> {
     let mut tags = vec![package.ecosystem.as_str().to_owned()];
@@ -157,16 +184,7 @@ pub fn release_note(urls: &Urls, f: &ReleaseFacts<'_>, now_unix: i64) -> Value {
         content.push_str(&format!("<p>{}</p>", links.join(" · ")));
     }
     let tags = release_tags(p, f.prerelease);
-    let tag_links: Vec<String> = tags
-        .iter()
-        .map(|t| {
-            format!(
-                r##"<a href="{}" class="mention hashtag" rel="tag">#<span>{t}</span></a>"##,
-                escape(&urls.at(&format!("/tags/{t}")))
-            )
-        })
-        .collect();
-    content.push_str(&format!("<p>{}</p>", tag_links.join(" ")));
+    content.push_str(&hashtag_paragraph(urls, &tags));
     let mut attachment = vec![
         json!({ "type": "PropertyValue", "name": "Version", "value": f.version }),
         json!({ "type": "PropertyValue", "name": "Package URL", "value": versioned_purl(p, f.version) }),
@@ -183,11 +201,7 @@ pub fn release_note(urls: &Urls, f: &ReleaseFacts<'_>, now_unix: i64) -> Value {
         "content": content,
         "url": f.page_url.clone().unwrap_or_else(|| id.clone()),
         "published": rfc3339(f.published_at.unwrap_or(now_unix)),
-        "tag": tags.iter().map(|t| json!({
-            "type": "Hashtag",
-            "name": format!("#{t}"),
-            "href": urls.at(&format!("/tags/{t}")),
-        })).collect::<Vec<_>>(),
+        "tag": hashtag_objects(urls, &tags),
         "attachment": attachment,
     });
     if f.deprecated.is_some() {
