@@ -90,6 +90,33 @@ pub enum Event {
         /// The deleted Note's id.
         note_id: String,
     },
+    /// A security advisory was posted to a package's followers.
+    AdvisoryPublished {
+        /// The package actor id.
+        package: String,
+        /// The advisory's (canonical) id.
+        advisory: String,
+        /// The Note's id.
+        note_id: String,
+    },
+    /// A posted advisory changed and its Note was updated.
+    AdvisoryUpdated {
+        /// The package actor id.
+        package: String,
+        /// The advisory's (canonical) id.
+        advisory: String,
+        /// The Note's id.
+        note_id: String,
+    },
+    /// A posted advisory was withdrawn and its Note deleted.
+    AdvisoryWithdrawn {
+        /// The package actor id.
+        package: String,
+        /// The advisory's (canonical) id.
+        advisory: String,
+        /// The deleted Note's id.
+        note_id: String,
+    },
     /// A package gained its first follower: its registry is now watched.
     PackageTracked {
         /// The package actor id.

@@ -6,6 +6,7 @@
 //! `PKGFED_SECTION_KEY`; arrays are comma-separated. `docs/configuration.md` documents
 //! every key.
 
+pub mod advisories;
 mod env;
 mod redact;
 pub mod registries;
@@ -91,6 +92,8 @@ pub struct Config {
     pub pypi: PypiConfig,
     /// Projects outside registries, by releases feed.
     pub generic: GenericConfig,
+    /// Security advisory sources.
+    pub advisories: advisories::AdvisoriesConfig,
 }
 
 /// A validated configuration with parsed values, ready to wire the application.
@@ -127,6 +130,8 @@ pub struct Settings {
     pub admin_token: String,
     /// Registry watching.
     pub watch: WatchSettings,
+    /// Security advisory sources.
+    pub advisories: advisories::AdvisorySettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -275,6 +280,7 @@ impl Config {
             user_agent.clone(),
         )?;
         Ok(Settings {
+            advisories: advisories::validate(&self.advisories)?,
             watch,
             raw: self.clone(),
             delivery: d.clone(),

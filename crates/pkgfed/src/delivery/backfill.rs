@@ -20,10 +20,18 @@ pub async fn queue(
     if d.backfill_count == 0 {
         return Ok(0);
     }
-    let items = state
+    let mut items = state
         .store
         .recent_outbox(package.id, d.backfill_count)
         .await?;
+    // Open advisories affecting the newest version come along even when older
+    // than the most recent posts.
+    for a in crate::watch::advisories::open_for_backfill(state, package).await? {
+        if !items.iter().any(|i| i.activity_id == a.activity_id) {
+            items.push(a);
+        }
+    }
+    items.sort_by_key(|i| i.id);
     if items.is_empty() {
         return Ok(0);
     }

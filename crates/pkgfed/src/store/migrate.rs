@@ -36,4 +36,9 @@ pub const SQLITE: &[Migration] = &[
         name: "registry watching",
         sql: include_str!("../../migrations/sqlite/0004_watch.sql"),
     },
+    Migration {
+        version: 5,
+        name: "security advisories",
+        sql: include_str!("../../migrations/sqlite/0005_advisories.sql"),
+    },
 ];

@@ -5,10 +5,12 @@
 //! with its own migrations; callers do not change. Migrations are versioned SQL files
 //! under `migrations/<backend>/` applied on open (see [`migrate`]).
 
+pub mod advisory;
 pub mod delivery;
 pub mod migrate;
 pub mod model;
 pub mod sqlite;
+mod sqlite_advisory;
 mod sqlite_delivery;
 mod sqlite_delivery_admin;
 mod sqlite_delivery_claim;
@@ -54,7 +56,9 @@ pub use watch::WatchStore;
 /// Everything pkgfed persists: federation state here, delivery state in
 /// [`DeliveryStore`], registry watching in [`WatchStore`].
 #[async_trait]
-pub trait Store: DeliveryStore + WatchStore + Send + Sync + 'static {
+pub trait Store:
+    DeliveryStore + WatchStore + advisory::AdvisoryStore + Send + Sync + 'static
+{
     /// The instance's private key with this name, if generated.
     async fn instance_key(&self, name: &str) -> StoreResult<Option<String>>;
     /// Stores `pem` as the instance key `name` unless one exists; returns the stored key

@@ -11,6 +11,7 @@
 //! - [`health`]: the per-registry health view (admin API, CLI, metrics) and the
 //!   stalled-registry warning.
 
+pub mod advisories;
 pub mod advisory_post;
 pub mod check;
 pub mod diff;
@@ -51,6 +52,7 @@ pub async fn run(state: AppState) {
         tracing::warn!(ecosystem = %eco, key, "no registry endpoint configured: {eco} packages are served but not watched (set {key})");
     }
     let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(advisories::run(state.clone()));
     for (eco, _) in state.registries.all() {
         let state = state.clone();
         tasks.spawn(async move { registry_loop(state, eco).await });

@@ -57,6 +57,10 @@ pub fn router(state: AppState) -> Router {
             "/packages/{handle}/releases/{version}/{generation}",
             get(packages::posts::release_again),
         )
+        .route(
+            "/packages/{handle}/advisories/{id}",
+            get(packages::posts::advisory),
+        )
         .nest(admin::PREFIX, admin::routes(&state))
         .with_state(state)
 }

@@ -1,6 +1,7 @@
-//! `GET /packages/{handle}/releases/{version}[/{generation}]`: a release post at its
+//! `GET /packages/{handle}/releases/{version}[/{generation}]` and
+//! `GET /packages/{handle}/advisories/{id}`: a post at its
 //! id — the Note as JSON for ActivityPub clients, a small page for browsers, and 410
-//! with a Tombstone once the version was yanked.
+//! with a Tombstone once the post was deleted (a yanked version, a withdrawn advisory).
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -11,6 +12,7 @@ use super::{activity_response, package_or_404};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::html::escape;
+use crate::watch::advisory_post::advisory_note_id;
 use crate::watch::post::note_id;
 use crate::web::negotiate::{Representation, negotiate};
 
@@ -38,6 +40,17 @@ pub async fn release_again(
     serve(&state, &handle, &version, generation, &headers).await
 }
 
+/// `GET /packages/{handle}/advisories/{id}`
+pub async fn advisory(
+    State(state): State<AppState>,
+    Path((handle, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let package = package_or_404(&state, &handle).await?;
+    let note = advisory_note_id(&state.urls, &package, &id);
+    serve_post(&state, &note, &format!("{} {id}", package.name), &headers).await
+}
+
 async fn serve(
     state: &AppState,
     handle: &str,
@@ -45,14 +58,23 @@ async fn serve(
     generation: i64,
     headers: &HeaderMap,
 ) -> Result<Response> {
-    let rep = negotiate(headers, true)?;
     let package = package_or_404(state, handle).await?;
     let id = note_id(&state.urls, &package, version, generation);
+    serve_post(state, &id, &format!("{} {version}", package.name), headers).await
+}
+
+async fn serve_post(
+    state: &AppState,
+    id: &str,
+    title: &str,
+    headers: &HeaderMap,
+) -> Result<Response> {
+    let rep = negotiate(headers, true)?;
     let post = state
         .store
-        .post(&id)
+        .post(id)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("no post about {} {version}", package.name)))?;
+        .ok_or_else(|| Error::NotFound(format!("no post about {title}")))?;
     if post.deleted_at.is_some() {
         let tombstone = json!({
             "@context": "https://www.w3.org/ns/activitystreams",
@@ -62,8 +84,8 @@ async fn serve(
         });
         let mut res = match rep {
             Representation::Html => Html(page(
-                &format!("{} {version}", package.name),
-                "<p>This version was withdrawn by its publisher; its post was deleted.</p>",
+                title,
+                "<p>This post was deleted: the version was withdrawn by its publisher, or the advisory was withdrawn.</p>",
             ))
             .into_response(),
             json => activity_response(json, &tombstone),
@@ -76,8 +98,7 @@ async fn serve(
     Ok(match rep {
         Representation::Html => {
             let content = note["content"].as_str().unwrap_or_default().to_owned();
-            let mut res =
-                Html(page(&format!("{} {version}", package.name), &content)).into_response();
+            let mut res = Html(page(title, &content)).into_response();
             res.headers_mut()
                 .insert(header::VARY, HeaderValue::from_static("Accept"));
             res

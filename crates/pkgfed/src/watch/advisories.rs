@@ -1,0 +1,442 @@
+//! Security advisories for watched packages: read the configured sources, keep one
+//! advisory per id and aliases, and post it once per affected package as a
+//! content-warned reply under the newest affected release pkgfed announced.
+//!
+//! - A changed advisory (newer `modified`, different text) → `Update` of its Note; a
+//!   withdrawn one → `Delete`. An older or equal copy from another source changes
+//!   nothing, so the same CVE from two sources posts once.
+//! - When a package starts being tracked (after its release baseline), advisories
+//!   already known are recorded without posting, except those affecting its newest
+//!   version, which are posted once.
+//! - Everything is persisted: a restart reposts nothing.
+
+use std::time::Duration;
+
+use pkgfed_registries::PackageId;
+use pkgfed_registries::RateLimiter;
+use pkgfed_registries::adapters::HttpSettings;
+use pkgfed_registries::advisories::matching;
+use pkgfed_registries::advisories::model::Advisory;
+use pkgfed_registries::advisories::source::{
+    ApiState, DirectorySource, DirectoryState, OsvApiConfig, OsvApiSource,
+};
+use pkgfed_registries::versions;
+use sha2::{Digest, Sha256};
+
+use super::advisory_post::{AdvisoryFacts, advisory_note};
+use super::post;
+use crate::app::AppState;
+use crate::delivery::outbox;
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::store::Package;
+use crate::store::advisory::{AdvisoryPostRow, StoredAdvisory};
+use crate::store::delivery::Audience;
+use crate::store::watch::{PostRow, ReleaseState};
+
+/// Runs until shutdown: reads the sources every `advisories.interval_seconds`, and
+/// takes new tracked packages into account every few seconds.
+pub async fn run(state: AppState) {
+    let a = &state.settings.advisories;
+    if !a.enabled() || !state.settings.watch.enabled {
+        return;
+    }
+    let api = match a.osv_api_url.clone().map(|url| osv_api(&state, url)) {
+        Some(Ok(api)) => Some(api),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "cannot use advisories.osv_api_url");
+            None
+        }
+        None => None,
+    };
+    let mut shutdown = state.shutdown.subscribe();
+    let mut last_read: Option<tokio::time::Instant> = None;
+    loop {
+        let read_sources = last_read.is_none_or(|t| t.elapsed() >= a.interval);
+        if read_sources {
+            last_read = Some(tokio::time::Instant::now());
+        }
+        if let Err(e) = run_once(&state, read_sources, api.as_ref()).await {
+            tracing::warn!(error = %e, "advisory check failed");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(a.interval.min(Duration::from_secs(5))) => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+fn osv_api(state: &AppState, base_url: url::Url) -> Result<OsvApiSource> {
+    let a = &state.settings.advisories;
+    let config = OsvApiConfig {
+        http: HttpSettings {
+            user_agent: state.settings.watch.user_agent.clone(),
+            ..HttpSettings::default()
+        },
+        ..OsvApiConfig::new(base_url)
+    };
+    OsvApiSource::new(
+        &config,
+        std::sync::Arc::new(RateLimiter::new(a.requests_per_second)),
+    )
+    .map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// One pass: read the sources (when `read_sources`), take new packages into account,
+/// act on what changed.
+pub async fn run_once(
+    state: &AppState,
+    read_sources: bool,
+    api: Option<&OsvApiSource>,
+) -> Result<()> {
+    let mut changed = Vec::new();
+    if read_sources {
+        let mut incoming = read_directories(state).await?;
+        if let Some(api) = api {
+            incoming.extend(read_api(state, api).await?);
+        }
+        for adv in incoming {
+            if let Some(id) = ingest(state, &adv).await? {
+                changed.push(id);
+            }
+        }
+    }
+    for package_id in state.store.packages_needing_advisory_baseline().await? {
+        if let Some(p) = state.store.package_by_id(package_id).await? {
+            for stored in state.store.all_advisories().await? {
+                act(state, &p, &stored, true).await?;
+            }
+        }
+        state
+            .store
+            .advisory_baseline_done(package_id, state.clock.now_ms())
+            .await?;
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let packages = state.store.advisory_tracked_packages().await?;
+    for id in &changed {
+        let Some(stored) = state.store.advisory(id).await? else {
+            continue;
+        };
+        for package_id in &packages {
+            if let Some(p) = state.store.package_by_id(*package_id).await? {
+                act(state, &p, &stored, false).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn read_directories(state: &AppState) -> Result<Vec<Advisory>> {
+    let mut out = Vec::new();
+    for dir in &state.settings.advisories.directories {
+        let key = format!("dir:{}", dir.display());
+        let saved: DirectoryState = state
+            .store
+            .advisory_source_state(&key)
+            .await?
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
+        let root = dir.clone();
+        let (result, new_state) = tokio::task::spawn_blocking(move || {
+            let mut source = DirectorySource::with_state(root, saved);
+            let result = source.scan();
+            (result, source.state().clone())
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
+        let scan =
+            result.map_err(|e| Error::Internal(format!("reading {}: {e}", dir.display())))?;
+        for e in &scan.errors {
+            tracing::warn!(directory = %dir.display(), error = %e, "advisory file skipped");
+        }
+        out.extend(scan.changed.into_iter().map(|f| f.advisory));
+        let json = serde_json::to_string(&new_state).map_err(|e| Error::Internal(e.to_string()))?;
+        state.store.set_advisory_source_state(&key, &json).await?;
+    }
+    Ok(out)
+}
+
+/// The Creates of the package's open advisories that affect its newest version
+/// (part of a new follower's backfill).
+pub async fn open_for_backfill(
+    state: &AppState,
+    package: &Package,
+) -> Result<Vec<crate::store::OutboxItem>> {
+    let posted = state.store.posted_advisories(package.id).await?;
+    if posted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Ok(id) = PackageId::new(package.ecosystem, &package.name) else {
+        return Ok(Vec::new());
+    };
+    let releases = state.store.releases(package.id).await?;
+    let live = releases
+        .iter()
+        .filter(|r| r.state != ReleaseState::Yanked)
+        .map(|r| r.version.as_str());
+    let Some(newest) = versions::newest(package.ecosystem, live, false) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (advisory_id, item) in posted {
+        if let Some(stored) = state.store.advisory(&advisory_id).await?
+            && let Ok(adv) = Advisory::from_osv_json(stored.record.as_bytes(), &advisory_id)
+            && !adv.is_withdrawn()
+            && matching::is_affected(&adv, &id, newest)
+        {
+            out.push(item);
+        }
+    }
+    Ok(out)
+}
+
+/// Asks the OSV API about every tracked package; returns new and changed records.
+async fn read_api(state: &AppState, api: &OsvApiSource) -> Result<Vec<Advisory>> {
+    const KEY: &str = "osv-api";
+    let mut ids = state.store.advisory_tracked_packages().await?;
+    ids.extend(state.store.packages_needing_advisory_baseline().await?);
+    let mut packages = Vec::new();
+    for id in ids {
+        if let Some(p) = state.store.package_by_id(id).await?
+            && pkgfed_registries::advisories::model::osv_ecosystem(p.ecosystem).is_some()
+            && let Ok(pid) = PackageId::new(p.ecosystem, &p.name)
+        {
+            packages.push(pid);
+        }
+    }
+    if packages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut api_state: ApiState = state
+        .store
+        .advisory_source_state(KEY)
+        .await?
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    let poll = api
+        .poll(&packages, &mut api_state)
+        .await
+        .map_err(|e| Error::Unavailable(format!("the OSV API: {e}")))?;
+    for e in &poll.errors {
+        tracing::warn!(error = %e, "OSV API record skipped");
+    }
+    let json = serde_json::to_string(&api_state).map_err(|e| Error::Internal(e.to_string()))?;
+    state.store.set_advisory_source_state(KEY, &json).await?;
+    Ok(poll.changed)
+}
+
+/// Stores an advisory under its canonical id unless a copy as new is stored; returns
+/// the canonical id when something changed.
+pub async fn ingest(state: &AppState, adv: &Advisory) -> Result<Option<String>> {
+    let ids: Vec<String> = adv.ids().into_iter().map(str::to_owned).collect();
+    let canonical = state
+        .store
+        .canonical_advisory(&ids)
+        .await?
+        .unwrap_or_else(|| adv.id.clone());
+    let modified = adv.modified.unix();
+    if let Some(old) = state.store.advisory(&canonical).await?
+        && (old.modified > modified
+            || (old.modified == modified && old.withdrawn == adv.is_withdrawn()))
+    {
+        return Ok(None);
+    }
+    let record = adv.to_json().map_err(|e| Error::Internal(e.to_string()))?;
+    state
+        .store
+        .put_advisory(
+            &StoredAdvisory {
+                advisory_id: canonical.clone(),
+                record,
+                modified,
+                withdrawn: adv.is_withdrawn(),
+            },
+            &ids,
+            state.clock.now_ms(),
+        )
+        .await?;
+    Ok(Some(canonical))
+}
+
+fn facts(canonical: &str, adv: &Advisory, id: &PackageId) -> AdvisoryFacts {
+    let cvss = adv.cvss();
+    AdvisoryFacts {
+        id: canonical.to_owned(),
+        aliases: adv
+            .ids()
+            .into_iter()
+            .filter(|i| *i != canonical)
+            .map(str::to_owned)
+            .collect(),
+        summary: adv.summary.clone(),
+        affected: matching::describe_affected(adv, id),
+        fixed: adv.fixed_versions(id),
+        cvss_vector: cvss.as_ref().map(|c| c.vector.clone()),
+        cvss_score: cvss.and_then(|c| c.base_score),
+        references: adv.references.iter().map(|r| r.url.clone()).collect(),
+        published: adv.published.as_ref().map(|t| t.to_rfc3339()),
+        modified: Some(adv.modified.to_rfc3339()),
+    }
+}
+
+fn revision(f: &AdvisoryFacts) -> String {
+    let text = format!(
+        "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        f.id, f.aliases, f.summary, f.affected, f.fixed, f.cvss_vector, f.cvss_score, f.references
+    );
+    Sha256::digest(text.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn followers(package: &Package) -> Audience {
+    Audience {
+        followers_of: Some(package.id),
+        ..Audience::default()
+    }
+}
+
+/// Does what `stored` calls for about `package` (see the module docs).
+async fn act(
+    state: &AppState,
+    package: &Package,
+    stored: &StoredAdvisory,
+    baseline: bool,
+) -> Result<()> {
+    let adv = Advisory::from_osv_json(stored.record.as_bytes(), &stored.advisory_id)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let Ok(id) = PackageId::new(package.ecosystem, &package.name) else {
+        return Ok(());
+    };
+    let now = state.clock.now_ms();
+    let canonical = &stored.advisory_id;
+    let row = state.store.advisory_post(package.id, canonical).await?;
+    let actor = state.urls.actor(&package.handle);
+    if adv.is_withdrawn() {
+        if let Some(mut r) = row.filter(|r| r.state == "posted")
+            && let Some(note_id) = r.note_id.clone()
+        {
+            let delete = post::delete(&state.urls, package, &note_id, now / 1000);
+            outbox::send(state, package, &delete, followers(package)).await?;
+            state.store.delete_post(&note_id, now).await?;
+            r.state = "deleted".into();
+            state.store.put_advisory_post(&r, now).await?;
+            state.events.publish(Event::AdvisoryWithdrawn {
+                package: actor,
+                advisory: canonical.clone(),
+                note_id,
+            });
+        }
+        return Ok(());
+    }
+    if !matching::affects(&adv, &id) {
+        return Ok(());
+    }
+    let f = facts(canonical, &adv, &id);
+    let rev = revision(&f);
+    match row {
+        Some(mut r) if r.state == "posted" => {
+            if r.revision == rev {
+                return Ok(());
+            }
+            let Some(note_id) = r.note_id.clone() else {
+                return Ok(());
+            };
+            let Some(p) = state.store.post(&note_id).await? else {
+                return Ok(());
+            };
+            let old: serde_json::Value = serde_json::from_str(&p.object).unwrap_or_default();
+            let note = advisory_note(&state.urls, package, &f, old["inReplyTo"].as_str());
+            let update = post::update(&note, &format!("updates/{rev}"));
+            outbox::send(state, package, &update, followers(package)).await?;
+            state
+                .store
+                .put_post(
+                    &PostRow {
+                        object: note.to_string(),
+                        ..p
+                    },
+                    now,
+                )
+                .await?;
+            r.revision = rev;
+            state.store.put_advisory_post(&r, now).await?;
+            state.events.publish(Event::AdvisoryUpdated {
+                package: actor,
+                advisory: canonical.clone(),
+                note_id,
+            });
+        }
+        Some(_) => {}
+        None => {
+            let releases = state.store.releases(package.id).await?;
+            if baseline {
+                let live = releases
+                    .iter()
+                    .filter(|r| r.state != ReleaseState::Yanked)
+                    .map(|r| r.version.as_str());
+                let newest = versions::newest(package.ecosystem, live, false);
+                if !newest.is_some_and(|v| matching::is_affected(&adv, &id, v)) {
+                    let row = AdvisoryPostRow {
+                        package_id: package.id,
+                        advisory_id: canonical.clone(),
+                        state: "recorded".into(),
+                        note_id: None,
+                        revision: rev,
+                    };
+                    state.store.put_advisory_post(&row, now).await?;
+                    return Ok(());
+                }
+            }
+            let announced: Vec<&str> = releases
+                .iter()
+                .filter(|r| r.state == ReleaseState::Announced && r.note_id.is_some())
+                .map(|r| r.version.as_str())
+                .collect();
+            let reply_to = matching::newest_affected(&adv, &id, announced.iter().copied())
+                .and_then(|v| releases.iter().find(|r| r.version == v))
+                .and_then(|r| r.note_id.clone());
+            let note = advisory_note(&state.urls, package, &f, reply_to.as_deref());
+            let note_id = note["id"].as_str().unwrap_or_default().to_owned();
+            let create = post::create(&note);
+            outbox::publish(state, package, &create, Audience::default()).await?;
+            state
+                .store
+                .put_post(
+                    &PostRow {
+                        note_id: note_id.clone(),
+                        package_id: package.id,
+                        kind: "advisory".into(),
+                        version: None,
+                        object: note.to_string(),
+                        create_id: create["id"].as_str().unwrap_or_default().to_owned(),
+                        deleted_at: None,
+                    },
+                    now,
+                )
+                .await?;
+            let row = AdvisoryPostRow {
+                package_id: package.id,
+                advisory_id: canonical.clone(),
+                state: "posted".into(),
+                note_id: Some(note_id.clone()),
+                revision: rev,
+            };
+            state.store.put_advisory_post(&row, now).await?;
+            tracing::info!(package = %package.purl, advisory = %canonical, "advisory posted");
+            state.events.publish(Event::AdvisoryPublished {
+                package: actor,
+                advisory: canonical.clone(),
+                note_id,
+            });
+        }
+    }
+    Ok(())
+}
