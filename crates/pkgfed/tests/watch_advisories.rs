@@ -290,3 +290,36 @@ async fn advisories_from_an_osv_api_are_posted_and_updated() {
     );
     assert_eq!(advisories(&peer).len(), 1);
 }
+
+#[tokio::test]
+async fn rustsec_advisories_in_a_directory_are_posted_like_osv_ones() {
+    let fixture = FixtureRegistry::with_recorded().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let crate_dir = dir.path().join("crates").join("anyhow");
+    std::fs::create_dir_all(&crate_dir).unwrap();
+    std::fs::write(
+        crate_dir.join("RUSTSEC-2099-0010.md"),
+        "```toml\n[advisory]\nid = \"RUSTSEC-2099-0010\"\npackage = \"anyhow\"\ndate = \"2099-03-01\"\n\
+         url = \"https://advisories.test/RUSTSEC-2099-0010\"\naliases = [\"CVE-2099-3333\"]\n\
+         cvss = \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H\"\n\n[versions]\npatched = [\">= 9.0.0\"]\n```\n\n\
+         # Panic on crafted backtraces\n\nanyhow panicked while formatting some backtraces.\n",
+    )
+    .unwrap();
+    let path = dir.path().display().to_string();
+    let server = TestServer::start_with(|c| {
+        use_fixture(c, &fixture);
+        c.advisories.directories = vec![path];
+        c.advisories.interval_seconds = 1;
+    })
+    .await;
+    let peer = Peer::start().await;
+    let package = server.add_package("pkg:cargo/anyhow").await;
+    follow_and_wait_for_baseline(&server, &peer, &package).await;
+    within_30s("the advisory", || async { advisories(&peer).len() == 1 }).await;
+    let note = advisories(&peer).remove(0)["object"].clone();
+    assert_eq!(note["summary"], "Security advisory: RUSTSEC-2099-0010");
+    let content = note["content"].as_str().unwrap();
+    assert!(content.contains("Panic on crafted backtraces"), "{content}");
+    assert!(content.contains("CVE-2099-3333"), "{content}");
+    assert!(content.contains("7.5"), "{content}");
+}
