@@ -1,0 +1,354 @@
+//! The watch bench's setup: the packages, their publications on the fixture registry,
+//! the followers' inbox servers, the seeded database and the `pkgfed` process.
+
+use super::*;
+/// One watched package.
+#[derive(Clone, Debug)]
+pub(super) struct Pkg {
+    pub(super) eco: Ecosystem,
+    pub(super) id: PackageId,
+    pub(super) handle: String,
+    /// The fixture path its check reads.
+    pub(super) path: String,
+}
+
+pub(super) fn packages(n: usize) -> Result<Vec<Pkg>> {
+    (0..n)
+        .map(|i| {
+            let eco = ECOSYSTEMS[i % 3];
+            let j = i / 3;
+            // Cargo keys spell `-` as `_`, PyPI keys `_` as `-`: use the key form.
+            let name = match i % 3 {
+                0 => format!("bench_cargo_{j:05}"),
+                1 => format!("bench-npm-{j:05}"),
+                _ => format!("bench-pypi-{j:05}"),
+            };
+            let id = PackageId::new(eco, &name).context("invalid bench package name")?;
+            let path = match i % 3 {
+                0 => format!("/cargo/index/{}", index_path(&name)),
+                1 => format!("/npm/{name}"),
+                _ => format!("/pypi/pypi/{name}/json"),
+            };
+            Ok(Pkg {
+                eco,
+                handle: handle::to_handle(&id, false),
+                id,
+                path,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// Publishes `version` of `p` on the fixture, published at `unix`.
+pub(super) fn publish(fixture: &FixtureRegistry, p: &Pkg, version: &str, unix: i64) {
+    fixture.edit(|r| publish_in(r, p, version, unix));
+}
+
+pub(super) fn publish_in(r: &mut RegistryEditor<'_>, p: &Pkg, version: &str, unix: i64) {
+    // Not a `match` on the ecosystem: the bench knows only these three.
+    if p.eco == Ecosystem::Cargo {
+        r.cargo_publish(p.id.name(), version, Some(unix));
+    } else if p.eco == Ecosystem::Npm {
+        r.npm_publish(p.id.name(), version, unix);
+    } else {
+        r.pypi_publish(p.id.name(), version, unix);
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Inbox servers
+
+/// What the inbox servers saw.
+#[derive(Default)]
+pub(super) struct Inboxes {
+    /// First arrival of each (handle, version) release Create.
+    pub(super) releases: Mutex<HashMap<(String, String), Instant>>,
+    /// Every POST.
+    pub(super) posts: AtomicU64,
+    /// POSTs that were not a release `Create` (or whose content did not name the
+    /// version).
+    pub(super) other: AtomicU64,
+}
+
+/// `(handle, version)` of a release `Create` whose Note names the version.
+pub(super) fn release_of(body: &[u8]) -> Option<(String, String)> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if v["type"] != "Create" {
+        return None;
+    }
+    let id = v["object"]["id"].as_str()?;
+    let rest = id.split_once("/packages/")?.1;
+    let (handle, version) = rest.split_once("/releases/")?;
+    let content = v["object"]["content"].as_str().unwrap_or_default();
+    content
+        .contains(version)
+        .then(|| (handle.to_owned(), version.to_owned()))
+}
+
+pub(super) async fn inbox_post(State(inboxes): State<Arc<Inboxes>>, body: Bytes) -> StatusCode {
+    let now = Instant::now();
+    inboxes.posts.fetch_add(1, Ordering::Relaxed);
+    match release_of(&body) {
+        Some(key) => {
+            inboxes
+                .releases
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(key)
+                .or_insert(now);
+        }
+        None => {
+            inboxes.other.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    StatusCode::ACCEPTED
+}
+
+pub(super) async fn start_inboxes(n: usize, inboxes: &Arc<Inboxes>) -> Result<Vec<u16>> {
+    let mut ports = Vec::with_capacity(n);
+    for _ in 0..n {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("cannot bind an inbox server")?;
+        ports.push(listener.local_addr()?.port());
+        let app = Router::new()
+            .fallback(inbox_post)
+            .with_state(inboxes.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+    }
+    Ok(ports)
+}
+
+// ---------------------------------------------------------------------------------
+// Database
+
+pub(super) async fn connect(database_url: &str) -> Result<SqliteConnection> {
+    let options = SqliteConnectOptions::from_str(database_url)
+        .with_context(|| format!("bad database URL {database_url}"))?
+        .foreign_keys(true);
+    SqliteConnection::connect_with(&options)
+        .await
+        .with_context(|| format!("cannot open {database_url}"))
+}
+
+/// Migrates a fresh database and inserts the packages (one shared key) and one
+/// follower each, in one transaction.
+pub(super) async fn seed_db(database_url: &str, pkgs: &[Pkg], inbox_ports: &[u16]) -> Result<()> {
+    // Opening the store creates and migrates the file.
+    drop(
+        pkgfed::store::open(database_url)
+            .await
+            .context("cannot create the database")?,
+    );
+    let key = pkgfed_protocol::keys::RsaPrivateKey::generate()
+        .context("cannot generate the shared package key")?;
+    let (private_pem, public_pem) = (key.to_pkcs8_pem(), key.public_key_pem());
+    let now = now_unix();
+    let mut conn = connect(database_url).await?;
+    let mut tx = conn.begin().await?;
+    for (i, p) in pkgs.iter().enumerate() {
+        let row = (i + 1) as i64;
+        sqlx::query(
+            "INSERT INTO packages (id, ecosystem, name_key, name, handle, purl, description, private_key_pem, public_key_pem, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(row)
+        .bind(p.eco.as_str())
+        .bind(p.id.key())
+        .bind(p.id.name())
+        .bind(&p.handle)
+        .bind(p.id.purl())
+        .bind("Watched by the registry watcher benchmark")
+        .bind(&private_pem)
+        .bind(&public_pem)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context("cannot insert a package")?;
+        let host = format!("http://127.0.0.1:{}", inbox_ports[i % inbox_ports.len()]);
+        let actor = format!("{host}/users/u{i}");
+        sqlx::query(
+            "INSERT INTO followers (package_id, actor_id, inbox, shared_inbox, follow_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(row)
+        .bind(&actor)
+        .bind(format!("{actor}/inbox"))
+        .bind(format!("{host}/inbox"))
+        .bind(format!("{host}/follows/{i}"))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context("cannot insert a follower")?;
+    }
+    tx.commit().await?;
+    conn.close().await?;
+    Ok(())
+}
+
+/// Per ecosystem: tracked packages, of which with a baseline.
+pub(super) async fn baseline_counts(pool: &SqlitePool) -> Result<HashMap<String, (i64, i64)>> {
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT ecosystem, COUNT(*), COALESCE(SUM(baseline_done), 0) FROM watches WHERE tracked = 1 GROUP BY ecosystem",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(e, n, b)| (e, (n, b))).collect())
+}
+
+/// Per ecosystem, from the schedule: checks per second the intervals ask for, and
+/// packages due now (the backlog).
+pub(super) async fn schedule_demand(pool: &SqlitePool) -> Result<HashMap<String, (f64, i64)>> {
+    let now_ms = now_unix() * 1000;
+    let rows: Vec<(String, f64, i64)> = sqlx::query_as(
+        "SELECT ecosystem, SUM(1000.0 / MAX(interval_ms, 1)), SUM(next_check_at <= ?) FROM watches WHERE tracked = 1 GROUP BY ecosystem",
+    )
+    .bind(now_ms)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(e, d, b)| (e, (d, b))).collect())
+}
+
+// ---------------------------------------------------------------------------------
+// The pkgfed process
+
+/// A running `pkgfed serve`; killed on drop.
+pub(super) struct Pkgfed {
+    pub(super) child: Child,
+    pub(super) log_path: PathBuf,
+}
+
+impl Pkgfed {
+    pub(super) fn start(
+        bin: &Path,
+        dir: &Path,
+        port: u16,
+        database_url: &str,
+        env: &[(&str, String)],
+    ) -> Result<Self> {
+        let log_path = dir.join("pkgfed-watch.log");
+        let log = std::fs::File::create(&log_path).context("cannot create the server log")?;
+        let mut cmd = Command::new(bin);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("PKGFED_") && k != "PKGFED_LOG" {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.current_dir(dir)
+            .env("PKGFED_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+            .env("PKGFED_SERVER_BASE_URL", format!("http://127.0.0.1:{port}"))
+            .env("PKGFED_SERVER_ALLOW_HTTP", "true")
+            .env("PKGFED_FEDERATION_ALLOW_PRIVATE_ADDRESSES", "true")
+            .env("PKGFED_STORAGE_DATABASE_URL", database_url);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd
+            .arg("serve")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("cannot start {}", bin.display()))?;
+        let mut server = Pkgfed { child, log_path };
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let started = Instant::now();
+        loop {
+            if let Some(status) = server.child.try_wait()? {
+                bail!(
+                    "pkgfed exited during start-up ({status}); its log:\n{}",
+                    server.log_tail()
+                );
+            }
+            if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return Ok(server);
+            }
+            if started.elapsed() > START_TIMEOUT {
+                bail!(
+                    "pkgfed did not listen within {START_TIMEOUT:?}; its log:\n{}",
+                    server.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    pub(super) fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+
+    pub(super) fn cpu(&self) -> Result<Duration> {
+        cpu_time_of(&self.pid())
+    }
+
+    pub(super) fn memory(&self) -> Result<Memory> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .context("cannot read /proc/<pid>/status (has pkgfed exited?)")?;
+        let field = |name: &str| -> Result<u64> {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .with_context(|| format!("no {name} in /proc/<pid>/status"))
+        };
+        Ok(Memory {
+            rss_kib: field("VmRSS:")?,
+            hwm_kib: field("VmHWM:")?,
+        })
+    }
+
+    pub(super) fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// Log lines at WARN or ERROR, but for the expected ones about private addresses.
+    pub(super) fn warnings(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log_path)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| {
+                (l.contains("WARN") || l.contains("ERROR"))
+                    && !l.contains("allow_private_addresses")
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
+    pub(super) fn stop(mut self) -> Result<()> {
+        let _ = Command::new("kill").args(["-TERM", &self.pid()]).status();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(15) {
+            if self.child.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!("pkgfed did not stop within 15 s; killing it");
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for Pkgfed {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Reporting helpers
