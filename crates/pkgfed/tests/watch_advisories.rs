@@ -11,7 +11,9 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::watch::{follow_and_wait_for_baseline, now_unix, use_fixture, within_30s};
+use common::watch::{
+    follow_and_wait_for_baseline, now_unix, received_of_type, use_fixture, within_30s,
+};
 use common::{Peer, TestServer};
 use pkgfed_registries::fixtures::FixtureRegistry;
 use serde_json::{Value, json};
@@ -37,19 +39,8 @@ fn write(dir: &Path, name: &str, v: &Value) {
     std::fs::write(dir.join(name), serde_json::to_vec_pretty(v).unwrap()).unwrap();
 }
 
-fn of_type(peer: &Peer, kind: &str) -> Vec<Value> {
-    peer.received()
-        .into_iter()
-        .filter(|r| r.body["type"] == kind)
-        .map(|r| {
-            assert!(r.verified.is_ok(), "unverified {kind}: {:?}", r.verified);
-            r.body
-        })
-        .collect()
-}
-
 fn advisories(peer: &Peer) -> Vec<Value> {
-    of_type(peer, "Create")
+    received_of_type(peer, "Create")
         .into_iter()
         .filter(|c| c["object"]["sensitive"] == true)
         .collect()
@@ -121,7 +112,7 @@ async fn an_advisory_is_a_content_warned_reply_posted_once_updated_and_withdrawn
     write(&dir, "GHSA-2099-aaaa-bbbb.json", &dup);
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(advisories(&peer).len(), 1, "the same CVE posted twice");
-    assert!(of_type(&peer, "Update").is_empty());
+    assert!(received_of_type(&peer, "Update").is_empty());
 
     // Modified: an Update of the Note.
     let modified = osv(
@@ -149,7 +140,7 @@ async fn an_advisory_is_a_content_warned_reply_posted_once_updated_and_withdrawn
     let server = server.restart(config).await;
     tokio::time::sleep(Duration::from_millis(3000)).await;
     assert_eq!(advisories(&peer).len(), 1);
-    assert_eq!(of_type(&peer, "Update").len(), 1);
+    assert_eq!(received_of_type(&peer, "Update").len(), 1);
 
     // Withdrawn: a Delete, and the Note answers 410.
     let mut withdrawn = modified.clone();

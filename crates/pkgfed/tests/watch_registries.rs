@@ -9,9 +9,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::watch::{baseline, follow_and_wait_for_baseline, now_unix, use_fixture, within_30s};
+use common::watch::{
+    add_follower_row, baseline, follow_and_wait_for_baseline, now_unix, received_of_type,
+    use_fixture, within_30s,
+};
 use common::{Peer, TestServer};
-use pkgfed::store::{NewFollower, Package};
+use pkgfed::store::Package;
 use pkgfed_registries::fixtures::{Fault, FixtureRegistry};
 use serde_json::Value;
 
@@ -25,32 +28,9 @@ async fn follow(server: &TestServer, peer: &Peer, purl: &str) -> Package {
 /// Adds `purl` with a follower row (no peer) and waits for the baseline.
 async fn watched(server: &TestServer, purl: &str) -> Package {
     let package = server.add_package(purl).await;
-    let follower = NewFollower {
-        actor_id: "http://127.0.0.1:9/users/x".into(),
-        inbox: "http://127.0.0.1:9/users/x/inbox".into(),
-        shared_inbox: None,
-        follow_id: format!("http://127.0.0.1:9/follows/{}", package.id),
-    };
-    server
-        .state
-        .store
-        .add_follower(package.id, &follower)
-        .await
-        .unwrap();
-    server.state.watch_wake.notify_one();
+    add_follower_row(server, package.id, "x").await;
     baseline(server, &package).await;
     package
-}
-
-fn of_type(peer: &Peer, kind: &str) -> Vec<Value> {
-    peer.received()
-        .into_iter()
-        .filter(|r| r.body["type"] == kind)
-        .map(|r| {
-            assert!(r.verified.is_ok(), "unverified {kind}: {:?}", r.verified);
-            r.body
-        })
-        .collect()
 }
 
 fn tags(note: &Value) -> Vec<String> {
@@ -69,16 +49,16 @@ async fn npm_prerelease_deprecation_and_unpublish() {
     let peer = Peer::start().await;
     let package = follow(&server, &peer, "pkg:npm/left-pad").await;
     assert!(
-        of_type(&peer, "Create").is_empty(),
+        received_of_type(&peer, "Create").is_empty(),
         "the baseline posts nothing"
     );
 
     fixture.edit(|r| r.npm_publish("left-pad", "2.0.0-beta.1", now_unix()));
     within_30s("the Create", || async {
-        of_type(&peer, "Create").len() == 1
+        received_of_type(&peer, "Create").len() == 1
     })
     .await;
-    let create = of_type(&peer, "Create").remove(0);
+    let create = received_of_type(&peer, "Create").remove(0);
     let note = &create["object"];
     assert_eq!(tags(note), ["#npm", "#leftpad", "#release", "#prerelease"]);
     assert_eq!(
@@ -126,12 +106,16 @@ async fn npm_prerelease_deprecation_and_unpublish() {
         .await;
     assert_eq!(delete.body["object"]["id"], note["id"]);
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let note_updates = of_type(&peer, "Update")
+    let note_updates = received_of_type(&peer, "Update")
         .into_iter()
         .filter(|u| u["object"]["type"] == "Note")
         .count();
     assert_eq!(note_updates, 1, "the deprecation is sent once");
-    assert_eq!(of_type(&peer, "Delete").len(), 1, "the Delete is sent once");
+    assert_eq!(
+        received_of_type(&peer, "Delete").len(),
+        1,
+        "the Delete is sent once"
+    );
 }
 
 #[tokio::test]
@@ -151,11 +135,11 @@ async fn pypi_release_yank_and_prereleases_off() {
         r.pypi_publish("requests", "2.40.0", now_unix());
     });
     within_30s("the Create", || async {
-        !of_type(&peer, "Create").is_empty()
+        !received_of_type(&peer, "Create").is_empty()
     })
     .await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let creates = of_type(&peer, "Create");
+    let creates = received_of_type(&peer, "Create");
     assert_eq!(creates.len(), 1, "{creates:#?}");
     assert_eq!(
         creates[0]["object"]["attachment"][1]["value"],
@@ -195,7 +179,7 @@ async fn unchanged_packages_cost_a_304_and_one_malformed_package_disturbs_no_oth
     .await;
     fixture.edit(|r| r.cargo_publish("anyhow", "1.0.999", Some(now_unix())));
     within_30s("anyhow's Create", || async {
-        of_type(&peer, "Create").len() == 1
+        received_of_type(&peer, "Create").len() == 1
     })
     .await;
     let w = store.watch(anyhow.id).await.unwrap().unwrap();
@@ -299,19 +283,7 @@ async fn watching_stops_with_the_last_follower_and_restarts_with_a_new_one() {
 
     // A new follower: watched again, with a fresh baseline (nothing old is posted).
     fixture.edit(|r| r.npm_publish("request", "9.9.9", now_unix()));
-    let follower = NewFollower {
-        actor_id: "http://127.0.0.1:9/users/y".into(),
-        inbox: "http://127.0.0.1:9/users/y/inbox".into(),
-        shared_inbox: None,
-        follow_id: "http://127.0.0.1:9/follows/y".into(),
-    };
-    server
-        .state
-        .store
-        .add_follower(package.id, &follower)
-        .await
-        .unwrap();
-    server.state.watch_wake.notify_one();
+    add_follower_row(&server, package.id, "y").await;
     within_30s("checked again", || async {
         fixture.count_for("/npm/request") > n
     })
@@ -342,19 +314,7 @@ async fn a_registry_that_never_answers_is_reported_stalled() {
         },
     );
     let package = server.add_package("pkg:npm/left-pad").await;
-    let follower = NewFollower {
-        actor_id: "http://127.0.0.1:9/users/x".into(),
-        inbox: "http://127.0.0.1:9/users/x/inbox".into(),
-        shared_inbox: None,
-        follow_id: "http://127.0.0.1:9/follows/1".into(),
-    };
-    server
-        .state
-        .store
-        .add_follower(package.id, &follower)
-        .await
-        .unwrap();
-    server.state.watch_wake.notify_one();
+    add_follower_row(&server, package.id, "x").await;
 
     let get = |path: &'static str| {
         let server = &server;
@@ -420,18 +380,7 @@ async fn a_registry_whose_rate_limit_cannot_keep_up_is_reported_behind() {
         .enumerate()
     {
         let package = server.add_package(purl).await;
-        let follower = NewFollower {
-            actor_id: format!("http://127.0.0.1:9/users/{i}"),
-            inbox: format!("http://127.0.0.1:9/users/{i}/inbox"),
-            shared_inbox: None,
-            follow_id: format!("http://127.0.0.1:9/follows/{i}"),
-        };
-        server
-            .state
-            .store
-            .add_follower(package.id, &follower)
-            .await
-            .unwrap();
+        add_follower_row(&server, package.id, &i.to_string()).await;
     }
     server.state.watch_wake.notify_one();
     let get = || async {

@@ -24,15 +24,13 @@ use pkgfed_registries::versions;
 use sha2::{Digest, Sha256};
 
 use super::advisory_post::{AdvisoryFacts, advisory_note};
-use super::post;
+use super::publishing;
 use crate::app::AppState;
-use crate::delivery::outbox;
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::store::Package;
 use crate::store::advisory::{AdvisoryPostRow, StoredAdvisory};
-use crate::store::delivery::Audience;
-use crate::store::watch::{PostRow, ReleaseState};
+use crate::store::watch::ReleaseState;
 
 /// Runs until shutdown: reads the sources every `advisories.interval_seconds`, and
 /// takes new tracked packages into account every few seconds.
@@ -296,13 +294,6 @@ fn revision(f: &AdvisoryFacts) -> String {
         .collect()
 }
 
-fn followers(package: &Package) -> Audience {
-    Audience {
-        followers_of: Some(package.id),
-        ..Audience::default()
-    }
-}
-
 /// Does what `stored` calls for about `package` (see the module docs).
 async fn act(
     state: &AppState,
@@ -323,9 +314,7 @@ async fn act(
         if let Some(mut r) = row.filter(|r| r.state == "posted")
             && let Some(note_id) = r.note_id.clone()
         {
-            let delete = post::delete(&state.urls, package, &note_id, now / 1000);
-            outbox::send(state, package, &delete, followers(package)).await?;
-            state.store.delete_post(&note_id, now).await?;
+            publishing::delete_note(state, package, &note_id).await?;
             r.state = "deleted".into();
             state.store.put_advisory_post(&r, now).await?;
             state.events.publish(Event::AdvisoryWithdrawn {
@@ -354,18 +343,7 @@ async fn act(
             };
             let old: serde_json::Value = serde_json::from_str(&p.object).unwrap_or_default();
             let note = advisory_note(&state.urls, package, &f, old["inReplyTo"].as_str());
-            let update = post::update(&note, &format!("updates/{rev}"));
-            outbox::send(state, package, &update, followers(package)).await?;
-            state
-                .store
-                .put_post(
-                    &PostRow {
-                        object: note.to_string(),
-                        ..p
-                    },
-                    now,
-                )
-                .await?;
+            publishing::update_note(state, package, p, &note, &format!("updates/{rev}")).await?;
             r.revision = rev;
             state.store.put_advisory_post(&r, now).await?;
             state.events.publish(Event::AdvisoryUpdated {
@@ -404,24 +382,7 @@ async fn act(
                 .and_then(|v| releases.iter().find(|r| r.version == v))
                 .and_then(|r| r.note_id.clone());
             let note = advisory_note(&state.urls, package, &f, reply_to.as_deref());
-            let note_id = note["id"].as_str().unwrap_or_default().to_owned();
-            let create = post::create(&note);
-            outbox::publish(state, package, &create, Audience::default()).await?;
-            state
-                .store
-                .put_post(
-                    &PostRow {
-                        note_id: note_id.clone(),
-                        package_id: package.id,
-                        kind: "advisory".into(),
-                        version: None,
-                        object: note.to_string(),
-                        create_id: create["id"].as_str().unwrap_or_default().to_owned(),
-                        deleted_at: None,
-                    },
-                    now,
-                )
-                .await?;
+            let note_id = publishing::publish_note(state, package, &note, "advisory", None).await?;
             let row = AdvisoryPostRow {
                 package_id: package.id,
                 advisory_id: canonical.clone(),

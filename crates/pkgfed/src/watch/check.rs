@@ -13,14 +13,13 @@ use pkgfed_registries::{PackageId, versions};
 use sha2::{Digest, Sha256};
 
 use super::diff::{Action, diff};
-use super::{post, schedule};
+use super::{post, publishing, schedule};
 use crate::app::AppState;
 use crate::delivery::outbox;
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::federation::actor;
-use crate::store::delivery::Audience;
-use crate::store::watch::{CheckUpdate, PostRow, ReleaseRow, ReleaseState, WatchRow};
+use crate::store::watch::{CheckUpdate, ReleaseRow, ReleaseState, WatchRow};
 use crate::store::{Package, PackageMeta};
 
 /// What a check did, for logs and tests.
@@ -178,7 +177,7 @@ async fn apply(
             if watch.baseline_done {
                 let doc = actor::package_actor(&state.urls, state.settings.actor_type, &package);
                 let update = post::actor_update(&state.urls, &package, doc, &hash);
-                outbox::send(state, &package, &update, followers(&package)).await?;
+                outbox::send(state, &package, &update, publishing::followers(&package)).await?;
             }
         }
     }
@@ -205,9 +204,7 @@ async fn apply(
                 report.announced.push(row.version);
             }
             Action::Withdraw { note_id, row } => {
-                let delete = post::delete(&state.urls, &package, &note_id, now / 1000);
-                outbox::send(state, &package, &delete, followers(&package)).await?;
-                state.store.delete_post(&note_id, now).await?;
+                publishing::delete_note(state, &package, &note_id).await?;
                 state.store.put_release(package.id, &row, now).await?;
                 state.events.publish(Event::ReleaseYanked {
                     package: actor_url.clone(),
@@ -233,18 +230,7 @@ async fn apply(
                     note["content"] = fresh["content"].clone();
                     note["attachment"] = fresh["attachment"].clone();
                     note["updated"] = fresh["updated"].clone();
-                    let update = post::update(&note, "deprecated");
-                    outbox::send(state, &package, &update, followers(&package)).await?;
-                    state
-                        .store
-                        .put_post(
-                            &PostRow {
-                                object: note.to_string(),
-                                ..p
-                            },
-                            now,
-                        )
-                        .await?;
+                    publishing::update_note(state, &package, p, &note, "deprecated").await?;
                 }
                 state.store.put_release(package.id, &row, now).await?;
                 report.deprecated.push(row.version);
@@ -252,13 +238,6 @@ async fn apply(
         }
     }
     Ok(())
-}
-
-fn followers(package: &Package) -> Audience {
-    Audience {
-        followers_of: Some(package.id),
-        ..Audience::default()
-    }
 }
 
 /// The generation of a row's live post (posts_made counts posts already made).
@@ -297,24 +276,8 @@ async fn announce(
         let f = facts(adapter, package, snapshot, row);
         post::release_note(&state.urls, &f, now / 1000)
     };
-    let note_id = note["id"].as_str().unwrap_or_default().to_owned();
-    let create = post::create(&note);
-    outbox::publish(state, package, &create, Audience::default()).await?;
-    state
-        .store
-        .put_post(
-            &PostRow {
-                note_id: note_id.clone(),
-                package_id: package.id,
-                kind: "release".into(),
-                version: Some(row.version.clone()),
-                object: note.to_string(),
-                create_id: create["id"].as_str().unwrap_or_default().to_owned(),
-                deleted_at: None,
-            },
-            now,
-        )
-        .await?;
+    let note_id =
+        publishing::publish_note(state, package, &note, "release", Some(&row.version)).await?;
     row.note_id = Some(note_id);
     row.posts_made += 1;
     row.state = ReleaseState::Announced;

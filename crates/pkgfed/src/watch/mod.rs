@@ -18,6 +18,7 @@ pub mod diff;
 pub mod health;
 pub mod lazy;
 pub mod post;
+pub mod publishing;
 pub mod registries;
 pub mod schedule;
 

@@ -86,3 +86,33 @@ pub async fn package(server: &super::TestServer, handle: &str) -> pkgfed::store:
         .unwrap()
         .expect("the package exists")
 }
+
+/// Records a follower `user` (on an unreachable loopback port: deliveries to it fail
+/// quietly) for `package`, as a Follow would, and wakes the watcher.
+pub async fn add_follower_row(server: &super::TestServer, package_id: i64, user: &str) {
+    let follower = pkgfed::store::NewFollower {
+        actor_id: format!("http://127.0.0.1:9/users/{user}"),
+        inbox: format!("http://127.0.0.1:9/users/{user}/inbox"),
+        shared_inbox: None,
+        follow_id: format!("http://127.0.0.1:9/follows/{user}/{package_id}"),
+    };
+    server
+        .state
+        .store
+        .add_follower(package_id, &follower)
+        .await
+        .unwrap();
+    server.state.watch_wake.notify_one();
+}
+
+/// The bodies of what `peer` received of type `kind`, each checked to be verified.
+pub fn received_of_type(peer: &super::Peer, kind: &str) -> Vec<serde_json::Value> {
+    peer.received()
+        .into_iter()
+        .filter(|r| r.body["type"] == kind)
+        .map(|r| {
+            assert!(r.verified.is_ok(), "unverified {kind}: {:?}", r.verified);
+            r.body
+        })
+        .collect()
+}

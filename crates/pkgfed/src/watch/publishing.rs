@@ -1,0 +1,85 @@
+//! Putting posts on the wire and in the store, shared by release and advisory posts:
+//! a new Note (its `Create` in the outbox and to the followers), a revised Note
+//! (`Update`), a deleted Note (`Delete` of a Tombstone).
+
+use serde_json::Value;
+
+use super::post;
+use crate::app::AppState;
+use crate::delivery::outbox;
+use crate::error::Result;
+use crate::store::Package;
+use crate::store::delivery::Audience;
+use crate::store::watch::PostRow;
+
+/// The package's followers.
+pub fn followers(package: &Package) -> Audience {
+    Audience {
+        followers_of: Some(package.id),
+        ..Audience::default()
+    }
+}
+
+/// Publishes `note` (a `Create` in the outbox, to the followers) and stores it as a
+/// `kind` post; returns the Note's id.
+pub async fn publish_note(
+    state: &AppState,
+    package: &Package,
+    note: &Value,
+    kind: &str,
+    version: Option<&str>,
+) -> Result<String> {
+    let note_id = note["id"].as_str().unwrap_or_default().to_owned();
+    let create = post::create(note);
+    outbox::publish(state, package, &create, Audience::default()).await?;
+    state
+        .store
+        .put_post(
+            &PostRow {
+                note_id: note_id.clone(),
+                package_id: package.id,
+                kind: kind.to_owned(),
+                version: version.map(str::to_owned),
+                object: note.to_string(),
+                create_id: create["id"].as_str().unwrap_or_default().to_owned(),
+                deleted_at: None,
+            },
+            state.clock.now_ms(),
+        )
+        .await?;
+    Ok(note_id)
+}
+
+/// Sends `Update` of the revised `note` (`reason` makes its id unique) and stores it
+/// in place of `stored`.
+pub async fn update_note(
+    state: &AppState,
+    package: &Package,
+    stored: PostRow,
+    note: &Value,
+    reason: &str,
+) -> Result<()> {
+    let update = post::update(note, reason);
+    outbox::send(state, package, &update, followers(package)).await?;
+    state
+        .store
+        .put_post(
+            &PostRow {
+                object: note.to_string(),
+                ..stored
+            },
+            state.clock.now_ms(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Sends `Delete` of the Note and marks it deleted (it leaves the outbox and answers
+/// 410).
+pub async fn delete_note(state: &AppState, package: &Package, note_id: &str) -> Result<()> {
+    let now = state.clock.now_ms();
+    let delete = post::delete(&state.urls, package, note_id, now / 1000);
+    outbox::send(state, package, &delete, followers(package)).await?;
+    state.store.delete_post(note_id, now).await?;
+    Ok(())
+}
