@@ -139,32 +139,7 @@ impl HttpClient {
                 self.limiter.record_success();
                 Ok(Fetched::Body { bytes, validators })
             }
-            StatusCode::NOT_FOUND | StatusCode::GONE => {
-                self.limiter.record_success();
-                Err(RegistryError::NotFound {
-                    name: name.to_owned(),
-                })
-            }
-            StatusCode::TOO_MANY_REQUESTS => {
-                let retry_after = retry_after(response.headers());
-                self.limiter.record_rate_limited(retry_after);
-                Err(RegistryError::RateLimited { retry_after })
-            }
-            s if s.is_server_error() => {
-                let retry_after = retry_after(response.headers());
-                self.limiter.record_failure(retry_after);
-                Err(RegistryError::Unavailable {
-                    status: Some(s.as_u16()),
-                    reason: format!("GET {url} answered {s}"),
-                    retry_after,
-                })
-            }
-            s => {
-                self.limiter.record_error();
-                Err(RegistryError::Malformed {
-                    reason: format!("GET {url} answered {s}, expected 200, 304 or 404"),
-                })
-            }
+            _ => Err(self.refusal("GET", url, &response, name, "200, 304 or 404")),
         }
     }
 
@@ -205,31 +180,47 @@ impl HttpClient {
                 self.limiter.record_success();
                 Ok(bytes)
             }
+            _ => Err(self.refusal("POST", url, &response, name, "200")),
+        }
+    }
+
+    /// The error for an answer other than the expected ones, with what it means for
+    /// the registry's limiter: 404/410 is a clean "no such package", 429 and 5xx
+    /// back the registry off (`Retry-After` honoured), anything else is unusable.
+    fn refusal(
+        &self,
+        method: &str,
+        url: &Url,
+        response: &reqwest::Response,
+        name: &str,
+        expected: &str,
+    ) -> RegistryError {
+        match response.status() {
             StatusCode::NOT_FOUND | StatusCode::GONE => {
                 self.limiter.record_success();
-                Err(RegistryError::NotFound {
+                RegistryError::NotFound {
                     name: name.to_owned(),
-                })
+                }
             }
             StatusCode::TOO_MANY_REQUESTS => {
                 let retry_after = retry_after(response.headers());
                 self.limiter.record_rate_limited(retry_after);
-                Err(RegistryError::RateLimited { retry_after })
+                RegistryError::RateLimited { retry_after }
             }
             s if s.is_server_error() => {
                 let retry_after = retry_after(response.headers());
                 self.limiter.record_failure(retry_after);
-                Err(RegistryError::Unavailable {
+                RegistryError::Unavailable {
                     status: Some(s.as_u16()),
-                    reason: format!("POST {url} answered {s}"),
+                    reason: format!("{method} {url} answered {s}"),
                     retry_after,
-                })
+                }
             }
             s => {
                 self.limiter.record_error();
-                Err(RegistryError::Malformed {
-                    reason: format!("POST {url} answered {s}, expected 200"),
-                })
+                RegistryError::Malformed {
+                    reason: format!("{method} {url} answered {s}, expected {expected}"),
+                }
             }
         }
     }
