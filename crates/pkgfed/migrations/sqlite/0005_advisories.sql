@@ -17,6 +17,15 @@ CREATE TABLE advisory_aliases (
     advisory_id TEXT NOT NULL REFERENCES advisories (advisory_id) ON DELETE CASCADE
 );
 
+-- The packages each advisory names (ecosystem + normalised name, as `packages`
+-- stores them): which advisories concern a package, without parsing them all.
+CREATE TABLE advisory_packages (
+    advisory_id TEXT NOT NULL REFERENCES advisories (advisory_id) ON DELETE CASCADE,
+    ecosystem   TEXT NOT NULL,
+    name_key    TEXT NOT NULL,
+    PRIMARY KEY (ecosystem, name_key, advisory_id)
+);
+
 -- What pkgfed did about an advisory for a package. `state`: recorded (known when the
 -- package started being tracked: not posted), posted, deleted (withdrawn).
 CREATE TABLE advisory_posts (

@@ -2,6 +2,7 @@
 //! one post per advisory and package, per-package baselines and source state.
 
 use async_trait::async_trait;
+use pkgfed_registries::Ecosystem;
 
 use super::StoreResult;
 
@@ -40,15 +41,23 @@ pub trait AdvisoryStore: Send + Sync {
     async fn canonical_advisory(&self, ids: &[String]) -> StoreResult<Option<String>>;
     /// The stored advisory with this canonical id.
     async fn advisory(&self, advisory_id: &str) -> StoreResult<Option<StoredAdvisory>>;
-    /// Stores (or replaces) an advisory and maps all of `ids` to it.
+    /// Stores (or replaces) an advisory, maps all of `ids` to it and records the
+    /// packages (ecosystem, normalised name) it names.
     async fn put_advisory(
         &self,
         advisory: &StoredAdvisory,
         ids: &[String],
+        packages: &[(Ecosystem, String)],
         now_ms: i64,
     ) -> StoreResult<()>;
-    /// Every stored advisory.
-    async fn all_advisories(&self) -> StoreResult<Vec<StoredAdvisory>>;
+    /// The stored advisories that name this package.
+    async fn advisories_naming(
+        &self,
+        ecosystem: Ecosystem,
+        name_key: &str,
+    ) -> StoreResult<Vec<StoredAdvisory>>;
+    /// The packages pkgfed has (tracked or not) that a stored advisory names.
+    async fn packages_named_by(&self, advisory_id: &str) -> StoreResult<Vec<i64>>;
     /// The post row of an advisory for a package.
     async fn advisory_post(
         &self,

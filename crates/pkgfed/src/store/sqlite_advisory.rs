@@ -1,6 +1,7 @@
 //! [`AdvisoryStore`] on SQLite.
 
 use async_trait::async_trait;
+use pkgfed_registries::Ecosystem;
 use sqlx::Row;
 
 use super::StoreResult;
@@ -46,6 +47,7 @@ impl AdvisoryStore for SqliteStore {
         &self,
         a: &StoredAdvisory,
         ids: &[String],
+        packages: &[(Ecosystem, String)],
         now_ms: i64,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
@@ -62,6 +64,22 @@ impl AdvisoryStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
+        sqlx::query("DELETE FROM advisory_packages WHERE advisory_id = ?")
+            .bind(&a.advisory_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        for (eco, key) in packages {
+            sqlx::query(
+                "INSERT OR IGNORE INTO advisory_packages (advisory_id, ecosystem, name_key) VALUES (?, ?, ?)",
+            )
+            .bind(&a.advisory_id)
+            .bind(eco.as_str())
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
         for id in ids {
             sqlx::query(
                 "INSERT OR IGNORE INTO advisory_aliases (alias, advisory_id) VALUES (?, ?)",
@@ -75,14 +93,34 @@ impl AdvisoryStore for SqliteStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn all_advisories(&self) -> StoreResult<Vec<StoredAdvisory>> {
+    async fn advisories_naming(
+        &self,
+        ecosystem: Ecosystem,
+        name_key: &str,
+    ) -> StoreResult<Vec<StoredAdvisory>> {
         let rows = sqlx::query(
-            "SELECT advisory_id, record, modified, withdrawn FROM advisories ORDER BY advisory_id",
+            "SELECT a.advisory_id, a.record, a.modified, a.withdrawn
+             FROM advisory_packages ap JOIN advisories a ON a.advisory_id = ap.advisory_id
+             WHERE ap.ecosystem = ? AND ap.name_key = ? ORDER BY a.advisory_id",
         )
+        .bind(ecosystem.as_str())
+        .bind(name_key)
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
         Ok(rows.iter().map(advisory_row).collect())
+    }
+
+    async fn packages_named_by(&self, advisory_id: &str) -> StoreResult<Vec<i64>> {
+        sqlx::query_scalar(
+            "SELECT p.id FROM advisory_packages ap
+             JOIN packages p ON p.ecosystem = ap.ecosystem AND p.name_key = ap.name_key
+             WHERE ap.advisory_id = ? ORDER BY p.id",
+        )
+        .bind(advisory_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)
     }
 
     async fn advisory_post(

@@ -104,7 +104,11 @@ pub async fn run_once(
     }
     for package_id in state.store.packages_needing_advisory_baseline().await? {
         if let Some(p) = state.store.package_by_id(package_id).await? {
-            for stored in state.store.all_advisories().await? {
+            for stored in state
+                .store
+                .advisories_naming(p.ecosystem, &p.name_key)
+                .await?
+            {
                 act(state, &p, &stored, true).await?;
             }
         }
@@ -116,13 +120,22 @@ pub async fn run_once(
     if changed.is_empty() {
         return Ok(());
     }
-    let packages = state.store.advisory_tracked_packages().await?;
+    // Only the tracked packages each changed advisory names: the cost follows the
+    // advisories, not the number of packages.
+    let tracked: std::collections::HashSet<i64> = state
+        .store
+        .advisory_tracked_packages()
+        .await?
+        .into_iter()
+        .collect();
     for id in &changed {
         let Some(stored) = state.store.advisory(id).await? else {
             continue;
         };
-        for package_id in &packages {
-            if let Some(p) = state.store.package_by_id(*package_id).await? {
+        for package_id in state.store.packages_named_by(id).await? {
+            if tracked.contains(&package_id)
+                && let Some(p) = state.store.package_by_id(package_id).await?
+            {
                 act(state, &p, &stored, false).await?;
             }
         }
@@ -256,6 +269,10 @@ pub async fn ingest(state: &AppState, adv: &Advisory) -> Result<Option<String>> 
                 withdrawn: adv.is_withdrawn(),
             },
             &ids,
+            &adv.affected
+                .iter()
+                .filter_map(|a| a.package.key())
+                .collect::<Vec<_>>(),
             state.clock.now_ms(),
         )
         .await?;
