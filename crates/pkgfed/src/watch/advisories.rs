@@ -245,6 +245,17 @@ async fn read_api(state: &AppState, api: &OsvApiSource) -> Result<Vec<Advisory>>
 /// Stores an advisory under its canonical id unless a copy as new is stored; returns
 /// the canonical id when something changed.
 pub async fn ingest(state: &AppState, adv: &Advisory) -> Result<Option<String>> {
+    // Only advisories naming a package of an enabled ecosystem are kept: a full OSV
+    // dump covers dozens of ecosystems pkgfed does not serve.
+    let packages: Vec<_> = adv
+        .affected
+        .iter()
+        .filter_map(|a| a.package.key())
+        .filter(|(eco, _)| state.settings.ecosystems.contains(eco))
+        .collect();
+    if packages.is_empty() {
+        return Ok(None);
+    }
     let ids: Vec<String> = adv.ids().into_iter().map(str::to_owned).collect();
     let canonical = state
         .store
@@ -269,10 +280,7 @@ pub async fn ingest(state: &AppState, adv: &Advisory) -> Result<Option<String>> 
                 withdrawn: adv.is_withdrawn(),
             },
             &ids,
-            &adv.affected
-                .iter()
-                .filter_map(|a| a.package.key())
-                .collect::<Vec<_>>(),
+            &packages,
             state.clock.now_ms(),
         )
         .await?;
