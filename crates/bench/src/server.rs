@@ -46,6 +46,8 @@ pub struct Setup {
     pub dir: PathBuf,
     /// `sqlite://…`
     pub database_url: String,
+    /// More `PKGFED_*` variables, applied after (and overriding) the defaults above.
+    pub env: Vec<(String, String)>,
 }
 
 impl Setup {
@@ -55,6 +57,7 @@ impl Setup {
             bin,
             dir: dir.to_owned(),
             database_url: format!("sqlite://{}", dir.join("pkgfed.db").display()),
+            env: Vec::new(),
         }
     }
 
@@ -80,6 +83,9 @@ impl Setup {
             .env("PKGFED_FEDERATION_ALLOW_PRIVATE_ADDRESSES", "true")
             .env("PKGFED_STORAGE_DATABASE_URL", &self.database_url)
             .stdin(Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
         cmd
     }
 
@@ -168,6 +174,24 @@ impl Server {
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// CPU time (user + system) it used so far.
+    pub fn cpu(&self) -> Result<Duration> {
+        cpu_time_of(&self.pid().to_string())
+    }
+
+    /// Log lines at WARN or ERROR, but for the expected ones about private addresses.
+    pub fn warnings(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log_path)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| {
+                (l.contains("WARN") || l.contains("ERROR"))
+                    && !l.contains("allow_private_addresses")
+            })
+            .map(str::to_owned)
+            .collect()
     }
 
     /// `http://127.0.0.1:port`

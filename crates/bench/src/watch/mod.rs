@@ -32,9 +32,7 @@
 //!    that saw it) → the inbox POST whose `object.id` is the version's Note.
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -59,7 +57,7 @@ use report::*;
 use setup::*;
 
 use crate::Common;
-use crate::server::{Memory, cpu_time_of, free_port, machine_busy, pkgfed_bin};
+use crate::server::{Setup, cpu_time_of, free_port, machine_busy, pkgfed_bin};
 
 /// Defaults of `[watch]` and the registries' `requests_per_second`.
 const DEFAULT_INTERVAL: u64 = 900;
@@ -68,8 +66,6 @@ const DEFAULT_MAX_INTERVAL: u64 = 6 * 3600;
 const DEFAULT_RPS: f64 = 1.0;
 /// Default of `pypi.updates_feed_interval_seconds`.
 const DEFAULT_FEED_INTERVAL: u64 = 60;
-/// How long pkgfed may take to start listening.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 const ECOSYSTEMS: [Ecosystem; 3] = [Ecosystem::Cargo, Ecosystem::Npm, Ecosystem::Pypi];
 
@@ -287,7 +283,13 @@ async fn run_mode(
     }
     // Picked after the inbox servers bound their ports.
     let port = free_port()?;
-    let server = Pkgfed::start(bin, dir.path(), port, &database_url, &env)?;
+    let setup = Setup {
+        bin: bin.to_owned(),
+        dir: dir.path().to_owned(),
+        database_url: database_url.clone(),
+        env: env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+    };
+    let server = setup.start(port, "watch")?;
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(SqliteConnectOptions::from_str(&database_url)?.read_only(true))
