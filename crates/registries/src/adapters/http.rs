@@ -108,7 +108,6 @@ impl HttpClient {
         accept: &str,
         name: &str,
     ) -> Result<Fetched, RegistryError> {
-        self.limiter.acquire().await;
         let mut request = self.client.get(url.clone()).header(ACCEPT, accept);
         if let Some(etag) = &validators.etag {
             request = request.header(IF_NONE_MATCH, etag);
@@ -116,17 +115,7 @@ impl HttpClient {
         if let Some(date) = &validators.last_modified {
             request = request.header(IF_MODIFIED_SINCE, date);
         }
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                self.limiter.record_failure(None);
-                return Err(RegistryError::Unavailable {
-                    status: None,
-                    reason: format!("GET {url}: {}", describe(&e)),
-                    retry_after: None,
-                });
-            }
-        };
+        let response = self.send("GET", url, request).await?;
         let status = response.status();
         match status {
             StatusCode::NOT_MODIFIED => {
@@ -155,24 +144,13 @@ impl HttpClient {
         let bytes = serde_json::to_vec(body).map_err(|e| RegistryError::Malformed {
             reason: format!("POST {url}: cannot encode the request body: {e}"),
         })?;
-        self.limiter.acquire().await;
         let request = self
             .client
             .post(url.clone())
             .header(ACCEPT, "application/json")
             .header(CONTENT_TYPE, "application/json")
             .body(bytes);
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                self.limiter.record_failure(None);
-                return Err(RegistryError::Unavailable {
-                    status: None,
-                    reason: format!("POST {url}: {}", describe(&e)),
-                    retry_after: None,
-                });
-            }
-        };
+        let response = self.send("POST", url, request).await?;
         let status = response.status();
         match status {
             StatusCode::OK => {
@@ -182,6 +160,25 @@ impl HttpClient {
             }
             _ => Err(self.refusal("POST", url, &response, name, "200")),
         }
+    }
+
+    /// Sends `request` once the registry's limiter lets it through; a connection
+    /// error or timeout is the registry being unavailable (and backs it off).
+    async fn send(
+        &self,
+        method: &str,
+        url: &Url,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, RegistryError> {
+        self.limiter.acquire().await;
+        request.send().await.map_err(|e| {
+            self.limiter.record_failure(None);
+            RegistryError::Unavailable {
+                status: None,
+                reason: format!("{method} {url}: {}", describe(&e)),
+                retry_after: None,
+            }
+        })
     }
 
     /// The error for an answer other than the expected ones, with what it means for
