@@ -10,8 +10,8 @@ mod common;
 use std::time::Duration;
 
 use common::watch::{
-    add_follower_row, baseline, follow_and_wait_for_baseline, now_unix, received_of_type,
-    use_fixture, within_30s,
+    add_follower_row, admin_get, baseline, follow_and_wait_for_baseline, now_unix,
+    received_of_type, registry_health, use_fixture, within_30s,
 };
 use common::{Peer, TestServer};
 use pkgfed::store::Package;
@@ -185,22 +185,7 @@ async fn unchanged_packages_cost_a_304_and_one_malformed_package_disturbs_no_oth
     let w = store.watch(anyhow.id).await.unwrap().unwrap();
     assert_eq!(w.consecutive_errors, 0);
     // The admin API shows the erroring package.
-    let res = server
-        .client
-        .get(server.url("/api/v1/admin/registries"))
-        .bearer_auth(&server.state.admin_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let health: Value = res.json().await.unwrap();
-    let cargo = health["registries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["ecosystem"] == "cargo")
-        .unwrap()
-        .clone();
+    let cargo = registry_health(&server, "cargo").await;
     assert_eq!(cargo["tracked"], 2);
     assert_eq!(cargo["erroring"], 1);
     assert_eq!(cargo["stalled"], false);
@@ -316,31 +301,9 @@ async fn a_registry_that_never_answers_is_reported_stalled() {
     let package = server.add_package("pkg:npm/left-pad").await;
     add_follower_row(&server, package.id, "x").await;
 
-    let get = |path: &'static str| {
-        let server = &server;
-        async move {
-            server
-                .client
-                .get(server.url(path))
-                .bearer_auth(&server.state.admin_token)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        }
-    };
     let mut stalled = false;
     for _ in 0..200 {
-        let v: Value = serde_json::from_str(&get("/api/v1/admin/registries").await).unwrap();
-        let npm = v["registries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["ecosystem"] == "npm")
-            .unwrap()
-            .clone();
+        let npm = registry_health(&server, "npm").await;
         if npm["stalled"] == true {
             assert_eq!(npm["tracked"], 1);
             assert!(npm["requests"]["errors"].as_u64().unwrap() >= 1);
@@ -350,7 +313,7 @@ async fn a_registry_that_never_answers_is_reported_stalled() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(stalled, "never reported stalled");
-    let metrics = get("/api/v1/admin/metrics").await;
+    let metrics = admin_get(&server, "metrics").await;
     assert!(
         metrics.contains("pkgfed_watch_stalled{registry=\"npm\"} 1"),
         "{metrics}"
@@ -383,25 +346,8 @@ async fn a_registry_whose_rate_limit_cannot_keep_up_is_reported_behind() {
         add_follower_row(&server, package.id, &i.to_string()).await;
     }
     server.state.watch_wake.notify_one();
-    let get = || async {
-        let res = server
-            .client
-            .get(server.url("/api/v1/admin/registries"))
-            .bearer_auth(&server.state.admin_token)
-            .send()
-            .await
-            .unwrap();
-        let v: Value = res.json().await.unwrap();
-        v["registries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["ecosystem"] == "cargo")
-            .unwrap()
-            .clone()
-    };
     within_30s("the registry reported behind", || async {
-        let cargo = get().await;
+        let cargo = registry_health(&server, "cargo").await;
         cargo["behind"] == true && cargo["overdue"].as_u64().unwrap() >= 1
     })
     .await;

@@ -116,3 +116,29 @@ pub fn received_of_type(peer: &super::Peer, kind: &str) -> Vec<serde_json::Value
         })
         .collect()
 }
+
+/// `GET /api/v1/admin/<path>` with the admin token; asserts 200 and returns the body.
+pub async fn admin_get(server: &super::TestServer, path: &str) -> String {
+    let res = server
+        .client
+        .get(server.url(&format!("/api/v1/admin/{path}")))
+        .bearer_auth(&server.state.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "GET /api/v1/admin/{path}");
+    res.text().await.unwrap()
+}
+
+/// One registry's entry of `GET /api/v1/admin/registries`.
+pub async fn registry_health(server: &super::TestServer, ecosystem: &str) -> serde_json::Value {
+    let v: serde_json::Value =
+        serde_json::from_str(&admin_get(server, "registries").await).unwrap();
+    v["registries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ecosystem"] == ecosystem)
+        .unwrap_or_else(|| panic!("no {ecosystem} registry in {v}"))
+        .clone()
+}
