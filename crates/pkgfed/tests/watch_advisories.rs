@@ -314,3 +314,36 @@ async fn rustsec_advisories_in_a_directory_are_posted_like_osv_ones() {
     assert!(content.contains("CVE-2099-3333"), "{content}");
     assert!(content.contains("7.5"), "{content}");
 }
+
+#[tokio::test]
+async fn an_unreachable_osv_api_does_not_hold_back_directory_advisories() {
+    let fixture = FixtureRegistry::with_recorded().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().display().to_string();
+    let server = TestServer::start_with(|c| {
+        use_fixture(c, &fixture);
+        c.advisories.directories = vec![path];
+        // Nothing listens on port 9: every API read fails.
+        c.advisories.osv_api_url = "http://127.0.0.1:9/osv/".into();
+        c.advisories.interval_seconds = 1;
+    })
+    .await;
+    let peer = Peer::start().await;
+    let package = server.add_package("pkg:cargo/serde").await;
+    follow_and_wait_for_baseline(&server, &peer, &package).await;
+    write(
+        dir.path(),
+        "RUSTSEC-2099-0020.json",
+        &osv(
+            "RUSTSEC-2099-0020",
+            &[],
+            "2099-01-02T00:00:00Z",
+            "Found while the API was down",
+            "9.0.0",
+        ),
+    );
+    within_30s("the directory's advisory", || async {
+        advisories(&peer).len() == 1
+    })
+    .await;
+}

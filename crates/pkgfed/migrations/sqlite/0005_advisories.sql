@@ -7,6 +7,7 @@ CREATE TABLE advisories (
     record      TEXT NOT NULL,        -- the advisory (OSV JSON) as last taken
     modified    INTEGER NOT NULL,     -- its `modified`, Unix seconds
     withdrawn   INTEGER NOT NULL DEFAULT 0,
+    pending     INTEGER NOT NULL DEFAULT 1, -- changed, not yet acted on for every package
     updated_at  INTEGER NOT NULL
 );
 

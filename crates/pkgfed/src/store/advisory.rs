@@ -41,8 +41,8 @@ pub trait AdvisoryStore: Send + Sync {
     async fn canonical_advisory(&self, ids: &[String]) -> StoreResult<Option<String>>;
     /// The stored advisory with this canonical id.
     async fn advisory(&self, advisory_id: &str) -> StoreResult<Option<StoredAdvisory>>;
-    /// Stores (or replaces) an advisory, maps all of `ids` to it and records the
-    /// packages (ecosystem, normalised name) it names.
+    /// Stores (or replaces) an advisory, maps all of `ids` to it, records the
+    /// packages (ecosystem, normalised name) it names and marks it pending.
     async fn put_advisory(
         &self,
         advisory: &StoredAdvisory,
@@ -50,6 +50,10 @@ pub trait AdvisoryStore: Send + Sync {
         packages: &[(Ecosystem, String)],
         now_ms: i64,
     ) -> StoreResult<()>;
+    /// Canonical ids of advisories stored (or changed) but not yet acted on.
+    async fn pending_advisories(&self) -> StoreResult<Vec<String>>;
+    /// Marks an advisory acted on for every package it names.
+    async fn advisory_acted_on(&self, advisory_id: &str) -> StoreResult<()>;
     /// The stored advisories that name this package.
     async fn advisories_naming(
         &self,

@@ -54,7 +54,7 @@ impl AdvisoryStore for SqliteStore {
         sqlx::query(
             "INSERT INTO advisories (advisory_id, record, modified, withdrawn, updated_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (advisory_id) DO UPDATE SET record = excluded.record, modified = excluded.modified,
-                 withdrawn = excluded.withdrawn, updated_at = excluded.updated_at",
+                 withdrawn = excluded.withdrawn, pending = 1, updated_at = excluded.updated_at",
         )
         .bind(&a.advisory_id)
         .bind(&a.record)
@@ -91,6 +91,24 @@ impl AdvisoryStore for SqliteStore {
             .map_err(backend)?;
         }
         tx.commit().await.map_err(backend)
+    }
+
+    async fn pending_advisories(&self) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT advisory_id FROM advisories WHERE pending = 1 ORDER BY advisory_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)
+    }
+
+    async fn advisory_acted_on(&self, advisory_id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE advisories SET pending = 0 WHERE advisory_id = ?")
+            .bind(advisory_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 
     async fn advisories_naming(

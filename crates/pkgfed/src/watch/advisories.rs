@@ -90,16 +90,25 @@ pub async fn run_once(
     read_sources: bool,
     api: Option<&OsvApiSource>,
 ) -> Result<()> {
-    let mut changed = Vec::new();
     if read_sources {
-        let mut incoming = read_directories(state).await?;
+        // Each source's new state is saved only after what it brought is stored: a
+        // crash or error in between reads those files or records again.
+        let (mut incoming, mut states) = read_directories(state).await?;
         if let Some(api) = api {
-            incoming.extend(read_api(state, api).await?);
+            match read_api(state, api).await {
+                Ok((advisories, api_state)) => {
+                    incoming.extend(advisories);
+                    states.extend(api_state);
+                }
+                // The directories' advisories still count.
+                Err(e) => tracing::warn!(error = %e, "OSV API not read; trying again next time"),
+            }
         }
         for adv in incoming {
-            if let Some(id) = ingest(state, &adv).await? {
-                changed.push(id);
-            }
+            ingest(state, &adv).await?;
+        }
+        for (key, json) in states {
+            state.store.set_advisory_source_state(&key, &json).await?;
         }
     }
     for package_id in state.store.packages_needing_advisory_baseline().await? {
@@ -117,34 +126,38 @@ pub async fn run_once(
             .advisory_baseline_done(package_id, state.clock.now_ms())
             .await?;
     }
-    if changed.is_empty() {
+    // Stored but not yet acted on (changed now, or before a crash): only the tracked
+    // packages each one names, so the cost follows the advisories, not the packages.
+    let pending = state.store.pending_advisories().await?;
+    if pending.is_empty() {
         return Ok(());
     }
-    // Only the tracked packages each changed advisory names: the cost follows the
-    // advisories, not the number of packages.
     let tracked: std::collections::HashSet<i64> = state
         .store
         .advisory_tracked_packages()
         .await?
         .into_iter()
         .collect();
-    for id in &changed {
-        let Some(stored) = state.store.advisory(id).await? else {
-            continue;
-        };
-        for package_id in state.store.packages_named_by(id).await? {
-            if tracked.contains(&package_id)
-                && let Some(p) = state.store.package_by_id(package_id).await?
-            {
-                act(state, &p, &stored, false).await?;
+    for id in &pending {
+        if let Some(stored) = state.store.advisory(id).await? {
+            for package_id in state.store.packages_named_by(id).await? {
+                if tracked.contains(&package_id)
+                    && let Some(p) = state.store.package_by_id(package_id).await?
+                {
+                    act(state, &p, &stored, false).await?;
+                }
             }
         }
+        state.store.advisory_acted_on(id).await?;
     }
     Ok(())
 }
 
-async fn read_directories(state: &AppState) -> Result<Vec<Advisory>> {
+/// The changed advisories of every directory, with each directory's new state (to
+/// save once they are stored).
+async fn read_directories(state: &AppState) -> Result<(Vec<Advisory>, Vec<(String, String)>)> {
     let mut out = Vec::new();
+    let mut states = Vec::new();
     for dir in &state.settings.advisories.directories {
         let key = format!("dir:{}", dir.display());
         let saved: DirectoryState = state
@@ -168,9 +181,9 @@ async fn read_directories(state: &AppState) -> Result<Vec<Advisory>> {
         }
         out.extend(scan.changed.into_iter().map(|f| f.advisory));
         let json = serde_json::to_string(&new_state).map_err(|e| Error::Internal(e.to_string()))?;
-        state.store.set_advisory_source_state(&key, &json).await?;
+        states.push((key, json));
     }
-    Ok(out)
+    Ok((out, states))
 }
 
 /// The Creates of the package's open advisories that affect its newest version
@@ -207,8 +220,12 @@ pub async fn open_for_backfill(
     Ok(out)
 }
 
-/// Asks the OSV API about every tracked package; returns new and changed records.
-async fn read_api(state: &AppState, api: &OsvApiSource) -> Result<Vec<Advisory>> {
+/// Asks the OSV API about every tracked package; returns new and changed records and
+/// the API's new state (to save once they are stored).
+async fn read_api(
+    state: &AppState,
+    api: &OsvApiSource,
+) -> Result<(Vec<Advisory>, Option<(String, String)>)> {
     const KEY: &str = "osv-api";
     let mut ids = state.store.advisory_tracked_packages().await?;
     ids.extend(state.store.packages_needing_advisory_baseline().await?);
@@ -222,7 +239,7 @@ async fn read_api(state: &AppState, api: &OsvApiSource) -> Result<Vec<Advisory>>
         }
     }
     if packages.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let mut api_state: ApiState = state
         .store
@@ -238,8 +255,7 @@ async fn read_api(state: &AppState, api: &OsvApiSource) -> Result<Vec<Advisory>>
         tracing::warn!(error = %e, "OSV API record skipped");
     }
     let json = serde_json::to_string(&api_state).map_err(|e| Error::Internal(e.to_string()))?;
-    state.store.set_advisory_source_state(KEY, &json).await?;
-    Ok(poll.changed)
+    Ok((poll.changed, Some((KEY.to_owned(), json))))
 }
 
 /// Stores an advisory under its canonical id unless a copy as new is stored; returns
