@@ -9,15 +9,15 @@ use pkgfed_protocol::signatures;
 
 use tokio::sync::{Notify, watch};
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::delivery::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::events::{EventPublisher, InProcessEvents};
 use crate::federation::urls::Urls;
-use crate::pipeline::handlers::HandlerRegistry;
+use crate::inbound::handlers::HandlerRegistry;
+use crate::packages::lazy::LazyLookups;
 use crate::store::{self, SharedStore};
 use crate::watch::Registries;
-use crate::watch::lazy::LazyLookups;
 
 /// Name of the instance actor's key in the store.
 const INSTANCE_KEY: &str = "instance-actor";

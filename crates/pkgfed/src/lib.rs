@@ -7,16 +7,21 @@
 //! # Layout
 //! - [`config`]: TOML + `PKGFED_*` configuration and its validation.
 //! - [`app`]: the wired application state shared by requests.
-//! - [`store`]: the storage interface and its SQLite backend with migrations.
-//! - [`packages`]: creating and finding package actors.
+//! - [`clock`]: "now" for the whole application (manual in tests).
+//! - [`store`]: the backend-neutral storage traits and models, and one folder per
+//!   backend (`store/sqlite/`) with its migrations.
+//! - [`packages`]: creating and finding package actors, and creating them on first
+//!   lookup from their registry.
 //! - [`federation`]: documents served to other servers (actors, collections,
 //!   WebFinger, NodeInfo) and the URL scheme.
-//! - [`pipeline`]: the inbound pipeline (parse → signer → verify → validate →
-//!   addressing → persist → handlers → events).
-//! - [`delivery`]: the transactional outbox, the durable delivery queue and its
-//!   worker, classification, retries, circuit breaker, remediation, backfill.
+//! - [`inbound`]: the inbound pipeline (parse → signer → verify → validate →
+//!   addressing → dedup → handlers → persist → events).
+//! - [`outbound`]: the transactional outbox, the durable delivery queue and its
+//!   worker, signed attempts, classification, retries, circuit breaker, remediation,
+//!   backfill.
+//! - [`posts`]: composing and publishing release and advisory posts.
 //! - [`watch`]: registry watching: adapters wired from configuration, the check
-//!   loop, release posts, yanks, actors created on first lookup, watcher health.
+//!   loop, diffing, schedule, advisories, watcher health.
 //! - [`server`]: runs the HTTP server, the delivery worker and the watcher together.
 //! - [`events`]: typed events and the publisher interface.
 //! - [`web`]: the HTTP router; handler modules mirror URL paths.
@@ -24,13 +29,15 @@
 
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
-pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod federation;
+pub mod inbound;
+pub mod outbound;
 pub mod packages;
-pub mod pipeline;
+pub mod posts;
 pub mod server;
 pub mod store;
 pub mod watch;

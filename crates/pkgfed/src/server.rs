@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::app::AppState;
-use crate::delivery::worker::Deliverer;
+use crate::outbound::worker::Deliverer;
 use crate::web;
 
 /// Serves HTTP on `listener` and runs the delivery worker until `shutdown`

@@ -66,7 +66,7 @@ async fn scene() -> Scene {
         "to": ["https://www.w3.org/ns/activitystreams#Public"],
         "object": { "type": "Note", "content": "serde 1.0.300 released" }
     });
-    pkgfed::delivery::outbox::publish(&server.state, &package, &activity, Default::default())
+    pkgfed::outbound::outbox::publish(&server.state, &package, &activity, Default::default())
         .await
         .unwrap();
     let down_host = down.trim_start_matches("http://").to_owned();

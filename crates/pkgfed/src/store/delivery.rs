@@ -9,6 +9,19 @@ use serde::Serialize;
 
 use super::StoreResult;
 
+/// `host[:port]` of an inbox URL, the unit of per-host limits and circuit breaking;
+/// empty when the URL is unusable (the attempt then fails permanently).
+pub fn host_of(inbox: &str) -> String {
+    match url::Url::parse(inbox) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            _ => String::new(),
+        },
+        Err(_) => String::new(),
+    }
+}
+
 /// An activity to deliver, written with all its deliveries in one transaction.
 #[derive(Clone, Debug)]
 pub struct NewOutbound {

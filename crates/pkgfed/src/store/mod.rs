@@ -10,12 +10,6 @@ pub mod delivery;
 pub mod migrate;
 pub mod model;
 pub mod sqlite;
-mod sqlite_advisory;
-mod sqlite_delivery;
-mod sqlite_delivery_admin;
-mod sqlite_delivery_claim;
-mod sqlite_delivery_record;
-mod sqlite_watch;
 pub mod watch;
 
 use std::sync::Arc;
@@ -50,7 +44,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub type SharedStore = Arc<dyn Store>;
 
 pub use delivery::DeliveryStore;
-pub use sqlite_delivery::host_of;
+pub use delivery::host_of;
 pub use watch::WatchStore;
 
 /// Everything pkgfed persists: federation state here, delivery state in

@@ -23,11 +23,11 @@ use pkgfed_registries::advisories::source::{
 use pkgfed_registries::versions;
 use sha2::{Digest, Sha256};
 
-use super::advisory_post::{AdvisoryFacts, advisory_note};
-use super::publishing;
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::events::Event;
+use crate::posts::advisory::{AdvisoryFacts, advisory_note};
+use crate::posts::publishing;
 use crate::store::Package;
 use crate::store::advisory::{AdvisoryPostRow, StoredAdvisory};
 use crate::store::watch::ReleaseState;

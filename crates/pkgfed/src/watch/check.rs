@@ -1,6 +1,6 @@
 //! One check of one package: ask its registry, work out what changed, post, record.
 //!
-//! Exactly once: every post has a stable activity id (see [`super::post`]) and is
+//! Exactly once: every post has a stable activity id (see [`crate::posts::release`]) and is
 //! queued before the version's row records it, so a crash in between repeats the same
 //! id on the next check, which the durable queue ignores.
 
@@ -13,14 +13,16 @@ use pkgfed_registries::{PackageId, versions};
 use sha2::{Digest, Sha256};
 
 use super::diff::{Action, diff};
-use super::{post, publishing, schedule};
+use super::schedule;
 use crate::app::AppState;
-use crate::delivery::outbox;
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::federation::actor;
+use crate::outbound::outbox;
+use crate::packages;
+use crate::posts::{publishing, release};
+use crate::store::Package;
 use crate::store::watch::{CheckUpdate, ReleaseRow, ReleaseState, WatchRow};
-use crate::store::{Package, PackageMeta};
 
 /// What a check did, for logs and tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -139,17 +141,6 @@ fn metadata_hash(m: &PackageMetadata) -> String {
         .collect()
 }
 
-/// The package's metadata as the actor shows it.
-pub fn meta_from(m: &PackageMetadata) -> PackageMeta {
-    PackageMeta {
-        display_name: None,
-        description: m.description.clone(),
-        homepage: m.homepage.clone(),
-        repository: m.repository.clone(),
-        license: m.license.clone(),
-    }
-}
-
 async fn apply(
     state: &AppState,
     adapter: &dyn RegistryAdapter,
@@ -169,14 +160,14 @@ async fn apply(
     let mut package = package.clone();
     let hash = metadata_hash(&snapshot.metadata);
     if watch.metadata_hash.as_deref() != Some(hash.as_str()) {
-        let meta = meta_from(&snapshot.metadata);
+        let meta = packages::meta_from(&snapshot.metadata);
         if meta != package.meta {
             state.store.update_package_meta(package.id, &meta).await?;
             package.meta = meta;
             // Followers see the new profile; not on the baseline (nothing changed for them).
             if watch.baseline_done {
                 let doc = actor::package_actor(&state.urls, state.settings.actor_type, &package);
-                let update = post::actor_update(&state.urls, &package, doc, &hash);
+                let update = release::actor_update(&state.urls, &package, doc, &hash);
                 outbox::send(state, &package, &update, publishing::followers(&package)).await?;
             }
         }
@@ -219,9 +210,9 @@ async fn apply(
                         serde_json::from_str(&p.object).unwrap_or_default();
                     let facts = facts(adapter, &package, snapshot, &row);
                     let generation = generation_of(&row);
-                    let fresh = post::release_note(
+                    let fresh = release::release_note(
                         &state.urls,
-                        &post::ReleaseFacts {
+                        &release::ReleaseFacts {
                             generation,
                             ..facts
                         },
@@ -250,9 +241,9 @@ fn facts<'a>(
     package: &'a Package,
     snapshot: &'a Snapshot,
     row: &'a ReleaseRow,
-) -> post::ReleaseFacts<'a> {
+) -> release::ReleaseFacts<'a> {
     let id = PackageId::new(package.ecosystem, &package.name).ok();
-    post::ReleaseFacts {
+    release::ReleaseFacts {
         package,
         version: &row.version,
         prerelease: versions::is_prerelease(package.ecosystem, &row.version),
@@ -274,7 +265,7 @@ async fn announce(
     let now = state.clock.now_ms();
     let note = {
         let f = facts(adapter, package, snapshot, row);
-        post::release_note(&state.urls, &f, now / 1000)
+        release::release_note(&state.urls, &f, now / 1000)
     };
     let note_id =
         publishing::publish_note(state, package, &note, "release", Some(&row.version)).await?;

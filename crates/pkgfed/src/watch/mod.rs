@@ -6,19 +6,17 @@
 //!   one without is not), and one loop per registry checks due packages, reading the
 //!   registry's change feed first where it has one.
 //! - [`check`]: one check of one package; [`diff`]: what changed, as actions;
-//!   [`post`]: the activities; [`schedule`]: when to check next.
-//! - [`lazy`]: actors created on first lookup.
+//!   [`schedule`]: when to check next. The posts themselves are composed and
+//!   published by [`crate::posts`].
+//! - [`advisories`]: the advisory sources (OSV API and directories) and which
+//!   followed packages they name.
 //! - [`health`]: the per-registry health view (admin API, CLI, metrics) and the
 //!   stalled-registry warning.
 
 pub mod advisories;
-pub mod advisory_post;
 pub mod check;
 pub mod diff;
 pub mod health;
-pub mod lazy;
-pub mod post;
-pub mod publishing;
 pub mod registries;
 pub mod schedule;
 

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
 use crate::error::{Error, Result};
-use crate::pipeline::{self, InboundRequest, parse};
+use crate::inbound::{self, InboundRequest, parse};
 
 /// `POST /inbox`
 pub async fn shared(
@@ -90,7 +90,7 @@ async fn accept(
         body,
         inbox_of,
     };
-    match pipeline::run(&state, req).await {
+    match inbound::run(&state, req).await {
         Ok(_) => Ok(()),
         Err(e @ (Error::Store(_) | Error::Internal(_))) => Err(e),
         Err(e) => {

@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::webfinger::{Resource, jrd, parse_resource};
 use crate::federation::{nodeinfo, webfinger};
-use crate::watch::lazy;
+use crate::packages::lazy;
 
 /// WebFinger query.
 #[derive(Debug, Deserialize)]

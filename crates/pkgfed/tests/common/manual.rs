@@ -6,11 +6,11 @@
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
+use pkgfed::clock::ManualClock;
 use pkgfed::config::Config;
-use pkgfed::delivery::clock::ManualClock;
-use pkgfed::delivery::outbox;
-use pkgfed::delivery::worker::Deliverer;
 use pkgfed::events::Event;
+use pkgfed::outbound::outbox;
+use pkgfed::outbound::worker::Deliverer;
 use pkgfed::store::delivery::{
     ActivityStatusView, Audience, DeliveryReport, DeliveryRow, HostState, NewOutbound,
 };
@@ -60,7 +60,7 @@ impl TestServer {
 
 impl ManualServer {
     pub fn now(&self) -> i64 {
-        use pkgfed::delivery::clock::Clock;
+        use pkgfed::clock::Clock;
         self.clock.now_ms()
     }
 

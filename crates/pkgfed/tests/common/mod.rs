@@ -57,7 +57,7 @@ impl TestServer {
     /// test drives deliveries); without, the real server with its worker.
     async fn boot(
         tweak: impl FnOnce(&mut Config),
-        clock: Option<Arc<dyn pkgfed::delivery::clock::Clock>>,
+        clock: Option<Arc<dyn pkgfed::clock::Clock>>,
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -84,7 +84,7 @@ impl TestServer {
         dir: tempfile::TempDir,
         listener: TcpListener,
         tweak: impl FnOnce(&mut Config),
-        clock: Option<Arc<dyn pkgfed::delivery::clock::Clock>>,
+        clock: Option<Arc<dyn pkgfed::clock::Clock>>,
     ) -> Self {
         let port = listener.local_addr().unwrap().port();
         let mut config = test_config(port, &dir.path().join("pkgfed.db"));

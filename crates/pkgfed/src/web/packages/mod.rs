@@ -35,7 +35,7 @@ pub async fn package_or_404(state: &AppState, handle: &str) -> Result<Package> {
 
 /// The package with this handle, created from its registry on first lookup, or 404.
 pub async fn package_or_create(state: &AppState, handle: &str) -> Result<Package> {
-    crate::watch::lazy::find_or_create_by_handle(state, handle)
+    crate::packages::lazy::find_or_create_by_handle(state, handle)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no package actor `{handle}`")))
 }

@@ -12,8 +12,8 @@ use super::{activity_response, package_or_404};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::html::escape;
-use crate::watch::advisory_post::advisory_note_id;
-use crate::watch::post::note_id;
+use crate::posts::advisory::advisory_note_id;
+use crate::posts::release::note_id;
 use crate::web::negotiate::{Representation, negotiate};
 
 /// `GET /packages/{handle}/releases/{version}`

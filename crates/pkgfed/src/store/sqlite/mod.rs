@@ -1,4 +1,17 @@
 //! The SQLite backend: one file in WAL mode, created and migrated on open.
+//!
+//! This file holds [`SqliteStore`] and the federation half of [`Store`]; the other
+//! halves are one file each: `delivery` (the outbox transaction and the trait's
+//! entry points) with `delivery_claim`, `delivery_record` and `delivery_admin`,
+//! `watch` and `advisory`. A second backend gets a sibling folder
+//! (`store/postgres/`) implementing the same traits of [`crate::store`].
+
+mod advisory;
+mod delivery;
+mod delivery_admin;
+mod delivery_claim;
+mod delivery_record;
+mod watch;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -12,8 +25,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, SqlitePool};
 
-use super::migrate::SQLITE;
-use super::*;
+use crate::store::migrate::SQLITE;
+use crate::store::*;
 
 /// A [`Store`] on a SQLite file.
 #[derive(Clone)]

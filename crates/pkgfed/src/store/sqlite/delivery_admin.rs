@@ -5,10 +5,10 @@ use std::collections::HashSet;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use super::StoreResult;
-use super::delivery::*;
-use super::sqlite::{SqliteStore, backend};
-use super::sqlite_delivery::{host_of, parse_list};
+use super::delivery::parse_list;
+use super::{SqliteStore, backend};
+use crate::store::StoreResult;
+use crate::store::delivery::*;
 
 fn report_from_row(row: &SqliteRow) -> DeliveryReport {
     DeliveryReport {

@@ -5,9 +5,9 @@ use pkgfed_protocol::activitystreams::id_of;
 
 use super::{ActivityHandler, Context};
 use crate::app::AppState;
-use crate::delivery::{accept, backfill};
 use crate::error::Result;
 use crate::events::Event;
+use crate::outbound::{accept, backfill};
 use crate::packages;
 use crate::store::NewFollower;
 

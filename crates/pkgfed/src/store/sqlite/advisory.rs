@@ -4,9 +4,9 @@ use async_trait::async_trait;
 use pkgfed_registries::Ecosystem;
 use sqlx::Row;
 
-use super::StoreResult;
-use super::advisory::*;
-use super::sqlite::{SqliteStore, backend};
+use super::{SqliteStore, backend};
+use crate::store::StoreResult;
+use crate::store::advisory::*;
 
 fn advisory_row(r: &sqlx::sqlite::SqliteRow) -> StoredAdvisory {
     StoredAdvisory {
@@ -20,8 +20,8 @@ fn advisory_row(r: &sqlx::sqlite::SqliteRow) -> StoredAdvisory {
 #[async_trait]
 impl AdvisoryStore for SqliteStore {
     async fn canonical_advisory(&self, ids: &[String]) -> StoreResult<Option<String>> {
-        let ids =
-            serde_json::to_string(ids).map_err(|e| super::StoreError::Backend(e.to_string()))?;
+        let ids = serde_json::to_string(ids)
+            .map_err(|e| crate::store::StoreError::Backend(e.to_string()))?;
         sqlx::query_scalar(
             "SELECT advisory_id FROM advisory_aliases WHERE alias IN (SELECT value FROM json_each(?))
              ORDER BY advisory_id LIMIT 1",
@@ -217,7 +217,7 @@ impl AdvisoryStore for SqliteStore {
     async fn posted_advisories(
         &self,
         package_id: i64,
-    ) -> StoreResult<Vec<(String, super::OutboxItem)>> {
+    ) -> StoreResult<Vec<(String, crate::store::OutboxItem)>> {
         let rows = sqlx::query(
             "SELECT ap.advisory_id, o.id, o.activity_id, o.activity, o.published
              FROM advisory_posts ap
@@ -235,7 +235,7 @@ impl AdvisoryStore for SqliteStore {
             .map(|r| {
                 (
                     r.get(0),
-                    super::OutboxItem {
+                    crate::store::OutboxItem {
                         id: r.get(1),
                         activity_id: r.get(2),
                         activity: r.get(3),

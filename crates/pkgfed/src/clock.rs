@@ -1,5 +1,6 @@
-//! Time as the delivery queue sees it: the system clock in production, a manual
-//! clock in tests so the retry schedule is tested without sleeping.
+//! Time as the whole application sees it (delivery queue, watcher schedule, post
+//! timestamps, uptime): the system clock in production, a manual clock in tests so
+//! the retry schedule is tested without sleeping.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 

@@ -4,10 +4,10 @@
 
 use serde_json::Value;
 
-use super::post;
+use super::release;
 use crate::app::AppState;
-use crate::delivery::outbox;
 use crate::error::Result;
+use crate::outbound::outbox;
 use crate::store::Package;
 use crate::store::delivery::Audience;
 use crate::store::watch::PostRow;
@@ -30,7 +30,7 @@ pub async fn publish_note(
     version: Option<&str>,
 ) -> Result<String> {
     let note_id = note["id"].as_str().unwrap_or_default().to_owned();
-    let create = post::create(note);
+    let create = release::create(note);
     outbox::publish(state, package, &create, Audience::default()).await?;
     state
         .store
@@ -59,7 +59,7 @@ pub async fn update_note(
     note: &Value,
     reason: &str,
 ) -> Result<()> {
-    let update = post::update(note, reason);
+    let update = release::update(note, reason);
     outbox::send(state, package, &update, followers(package)).await?;
     state
         .store
@@ -78,7 +78,7 @@ pub async fn update_note(
 /// 410).
 pub async fn delete_note(state: &AppState, package: &Package, note_id: &str) -> Result<()> {
     let now = state.clock.now_ms();
-    let delete = post::delete(&state.urls, package, note_id, now / 1000);
+    let delete = release::delete(&state.urls, package, note_id, now / 1000);
     outbox::send(state, package, &delete, followers(package)).await?;
     state.store.delete_post(note_id, now).await?;
     Ok(())

@@ -1,30 +1,17 @@
 //! [`DeliveryStore`] on SQLite: the outbox transaction and the trait's entry points.
-//! Claiming's walks are in `sqlite_delivery_claim.rs`, recording attempts in
-//! `sqlite_delivery_record.rs`, operator queries in `sqlite_delivery_admin.rs`.
+//! Claiming's walks are in `delivery_claim.rs`, recording attempts in
+//! `delivery_record.rs`, operator queries in `delivery_admin.rs`.
 
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use sqlx::{ConnectOptions, Row, Sqlite, Transaction};
 
-use super::delivery::*;
-use super::sqlite::{SqliteStore, backend};
-use super::sqlite_delivery_claim::DataVersionWatch;
-use super::sqlite_delivery_record::{ReportRow, insert_report};
-use super::{OutboxItem, StoreError, StoreResult};
-
-/// `host[:port]` of an inbox URL, the unit of per-host limits and circuit breaking;
-/// empty when the URL is unusable (the attempt then fails permanently).
-pub fn host_of(inbox: &str) -> String {
-    match url::Url::parse(inbox) {
-        Ok(u) => match (u.host_str(), u.port()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_owned(),
-            _ => String::new(),
-        },
-        Err(_) => String::new(),
-    }
-}
+use super::delivery_claim::DataVersionWatch;
+use super::delivery_record::{ReportRow, insert_report};
+use super::{SqliteStore, backend};
+use crate::store::delivery::*;
+use crate::store::{OutboxItem, StoreError, StoreResult};
 
 pub(super) fn json_list(v: &[String]) -> StoreResult<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Backend(e.to_string()))

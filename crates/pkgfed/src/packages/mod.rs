@@ -1,5 +1,9 @@
-//! Creating, finding and removing package actors.
+//! Package actors: creating, finding and removing them (here), and creating them on
+//! first lookup from their registry ([`lazy`]).
 
+pub mod lazy;
+
+use pkgfed_registries::adapter::PackageMetadata;
 use pkgfed_registries::{Ecosystem, handle, parse_purl};
 
 use crate::app::generate_key;
@@ -71,5 +75,16 @@ pub async fn find_by_handle(
             Ok(store.package_by_handle(&canonical).await?)
         }
         Err(_) => Ok(None),
+    }
+}
+
+/// The package's metadata as the actor shows it.
+pub fn meta_from(m: &PackageMetadata) -> PackageMeta {
+    PackageMeta {
+        display_name: None,
+        description: m.description.clone(),
+        homepage: m.homepage.clone(),
+        repository: m.repository.clone(),
+        license: m.license.clone(),
     }
 }

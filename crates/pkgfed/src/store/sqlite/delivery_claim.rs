@@ -1,6 +1,6 @@
 //! Claiming due deliveries on SQLite: the walk over the due order through the partial
 //! indexes, its host-by-host fallback, and the cross-process change watch the idle
-//! worker uses (see `claim_due` in `sqlite_delivery.rs`).
+//! worker uses (see `claim_due` in `delivery.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::delivery::*;
-use super::sqlite::{SqliteStore, backend};
-use super::sqlite_delivery::parse_list;
-use super::{StoreError, StoreResult};
+use super::delivery::parse_list;
+use super::{SqliteStore, backend};
+use crate::store::delivery::*;
+use crate::store::{StoreError, StoreResult};
 
 /// [`ChangeWatch`] through `PRAGMA data_version` on a connection of its own: the
 /// number changes when another connection (this process's pool included) commits.

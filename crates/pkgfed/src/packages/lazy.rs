@@ -185,7 +185,7 @@ async fn create(state: &AppState, id: &PackageId) -> Result<Option<Package>> {
                     &meta.name
                 };
                 let id = PackageId::new(id.ecosystem(), name).unwrap_or_else(|_| id.clone());
-                let meta = super::check::meta_from(&meta);
+                let meta = packages::meta_from(&meta);
                 match packages::add(&state.store, &state.settings.ecosystems, &id.purl(), meta)
                     .await
                 {

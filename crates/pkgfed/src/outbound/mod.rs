@@ -13,7 +13,6 @@ pub mod accept;
 pub mod attempt;
 pub mod backfill;
 pub mod classify;
-pub mod clock;
 pub mod outbox;
 mod recorder;
 pub mod remediate;

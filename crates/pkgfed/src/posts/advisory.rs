@@ -7,7 +7,7 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
-use super::post::{PUBLIC, hashtag, hashtag_objects, hashtag_paragraph, versioned_purl};
+use super::release::{PUBLIC, hashtag, hashtag_objects, hashtag_paragraph, versioned_purl};
 use crate::federation::html::escape;
 use crate::federation::urls::Urls;
 use crate::store::Package;
