@@ -42,3 +42,45 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../../migrations/sqlite/0005_advisories.sql"),
     },
 ];
+
+/// Why a database whose applied versions are `applied` is not at the schema of
+/// `migrations`, or `None` when it is.
+pub fn schema_mismatch(migrations: &[Migration], applied: &[i64]) -> Option<String> {
+    let known = migrations.last().map(|m| m.version).unwrap_or_default();
+    if let Some(newest) = applied.iter().copied().filter(|v| *v > known).max() {
+        return Some(format!(
+            "the database is at schema version {newest} but this pkgfed knows only up to {known}: upgrade pkgfed"
+        ));
+    }
+    let missing: Vec<String> = migrations
+        .iter()
+        .filter(|m| !applied.contains(&m.version))
+        .map(|m| format!("{} ({})", m.version, m.name))
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "the database lacks migrations {}: restart pkgfed to apply them",
+            missing.join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mismatch_names_what_to_do() {
+        let all: Vec<i64> = SQLITE.iter().map(|m| m.version).collect();
+        assert_eq!(schema_mismatch(SQLITE, &all), None);
+        let older = schema_mismatch(SQLITE, &all[..all.len() - 1]).unwrap_or_default();
+        assert!(
+            older.contains("lacks migrations") && older.contains("restart"),
+            "{older}"
+        );
+        let mut newer = all.clone();
+        newer.push(all.len() as i64 + 1);
+        let newer = schema_mismatch(SQLITE, &newer).unwrap_or_default();
+        assert!(newer.contains("upgrade pkgfed"), "{newer}");
+    }
+}

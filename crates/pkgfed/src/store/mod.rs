@@ -118,6 +118,11 @@ pub trait Store:
 
     /// Row counts of the federation tables.
     async fn counts(&self) -> StoreResult<Counts>;
+
+    /// Why the database cannot serve requests now (`/readyz`), or `None` when it can:
+    /// it answers on a fresh connection (not one kept open, which would still work on a
+    /// deleted file) and its schema is exactly the one this binary migrates to.
+    async fn unready_reason(&self) -> Option<String>;
 }
 
 /// Opens the store named by `database_url`, creating and migrating it as needed.

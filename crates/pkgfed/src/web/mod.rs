@@ -3,6 +3,7 @@
 //! | path | module |
 //! |---|---|
 //! | `/.well-known/webfinger`, `/.well-known/nodeinfo`, `/.well-known/host-meta`, `/nodeinfo/2.1` | [`well_known`] |
+//! | `/healthz`, `/readyz` (no auth) | [`health`] |
 //! | `/actor` | [`instance`] |
 //! | `/packages/{handle}` and its `outbox`, `followers`, `following`, `releases/{version}` | [`packages`] |
 //! | `/inbox`, `/packages/{handle}/inbox` | [`inbox`] |
@@ -10,6 +11,7 @@
 
 pub mod admin;
 pub mod error;
+pub mod health;
 pub mod inbox;
 pub mod instance;
 pub mod negotiate;
@@ -32,6 +34,8 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/nodeinfo", get(well_known::nodeinfo_discovery))
         .route("/.well-known/host-meta", get(well_known::host_meta))
         .route("/nodeinfo/2.1", get(well_known::nodeinfo))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/actor", get(instance::actor))
         .route("/actor/outbox", get(instance::outbox))
         .route("/inbox", post(inbox::shared))

@@ -23,7 +23,7 @@ use pkgfed_registries::Ecosystem;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, SqlitePool};
+use sqlx::{Connection, Row, SqlitePool};
 
 use crate::store::migrate::SQLITE;
 use crate::store::*;
@@ -32,6 +32,9 @@ use crate::store::*;
 #[derive(Clone)]
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
+    /// How the pool connects (never creating a missing file); the readiness check
+    /// opens a fresh connection with it.
+    probe: SqliteConnectOptions,
     /// In-memory copy of `remote_keys` rows (see [`KeyCache`]).
     keys: Arc<Mutex<KeyCache>>,
 }
@@ -79,13 +82,22 @@ impl SqliteStore {
         };
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| open_err(e.to_string()))?
-            .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // WAL + NORMAL is durable across process crashes; only an OS crash can lose
             // the last transactions, never corrupt the file.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
+        // Only this first connection may create the file. The pool's connections never
+        // do, so a database file deleted under a running pkgfed makes requests fail
+        // (and `/readyz` say why) instead of quietly starting over on an empty one.
+        let first = options.clone().create_if_missing(true);
+        sqlx::SqliteConnection::connect_with(&first)
+            .await
+            .map_err(|e| open_err(e.to_string()))?
+            .close()
+            .await
+            .map_err(|e| open_err(e.to_string()))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             // sqlx pings a connection before lending it out (and again when it comes
@@ -93,11 +105,12 @@ impl SqliteStore {
             // connection is a local file handle that cannot go stale, so the ping is
             // only an extra round trip to the connection's worker thread per query.
             .test_before_acquire(false)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|e| open_err(e.to_string()))?;
         let store = Self {
             pool,
+            probe: options,
             keys: Arc::default(),
         };
         store.migrate().await.map_err(|e| open_err(e.to_string()))?;
@@ -527,5 +540,21 @@ impl Store for SqliteStore {
             remote_keys: n("remote_keys"),
             outbox: n("outbox"),
         })
+    }
+
+    async fn unready_reason(&self) -> Option<String> {
+        let mut conn = match sqlx::SqliteConnection::connect_with(&self.probe).await {
+            Ok(c) => c,
+            Err(e) => return Some(format!("database unreachable: {e}")),
+        };
+        let applied: Result<Vec<i64>, _> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
+                .fetch_all(&mut conn)
+                .await;
+        let _ = conn.close().await;
+        match applied {
+            Ok(applied) => super::migrate::schema_mismatch(SQLITE, &applied),
+            Err(e) => Some(format!("cannot read the schema version: {e}")),
+        }
     }
 }

@@ -1,0 +1,45 @@
+//! `GET /healthz` and `GET /readyz`: probes for load balancers, container
+//! HEALTHCHECKs and Kubernetes, without authentication.
+//!
+//! `/healthz` says only that the process serves HTTP (a liveness probe: restarting
+//! would not fix a database problem, so it does not look at the database). `/readyz`
+//! says whether this process can serve requests now: the database answers on a fresh
+//! connection and its schema is the one this binary migrates to; otherwise 503 with
+//! the reason, so an operator reading the probe's output knows what to fix.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::app::AppState;
+
+/// `GET /healthz`: 200 `ok` while the process serves HTTP.
+pub async fn healthz() -> Response {
+    plain(StatusCode::OK, "ok\n".to_owned())
+}
+
+/// `GET /readyz`: 200 `ready`, or 503 with the reason.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.unready_reason().await {
+        None => plain(StatusCode::OK, "ready\n".to_owned()),
+        Some(reason) => {
+            tracing::warn!(%reason, "not ready");
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: {reason}\n"),
+            )
+        }
+    }
+}
+
+/// A plain-text answer that no cache keeps (a probe must see the current state).
+fn plain(status: StatusCode, body: String) -> Response {
+    let mut res = (status, body).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
