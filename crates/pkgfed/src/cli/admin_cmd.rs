@@ -327,7 +327,7 @@ fn interrupted() -> anyhow::Result<impl Future<Output = ()>> {
 
 /// `http://<server.listen>`, with an unspecified address (0.0.0.0, ::) replaced by
 /// loopback.
-fn default_url(listen: &str) -> anyhow::Result<String> {
+pub(super) fn default_url(listen: &str) -> anyhow::Result<String> {
     let mut addr: SocketAddr = listen
         .parse()
         .with_context(|| format!("server.listen `{listen}` is not an address:port; pass --url"))?;

@@ -1,14 +1,20 @@
 //! The command line: `pkgfed serve`, `pkgfed config check`, `pkgfed packages …`,
-//! `pkgfed admin …`.
+//! `pkgfed admin …`, and for packagers and operators `pkgfed healthcheck`,
+//! `pkgfed completions <shell>` and `pkgfed man`.
 //!
 //! One file per command group; `main` only parses and calls [`run`].
 
 mod admin_cmd;
+mod completions;
 mod config_cmd;
+mod healthcheck;
+mod man;
 mod packages_cmd;
 mod serve;
 
 use std::path::PathBuf;
+
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -46,6 +52,29 @@ pub enum Command {
     Packages(PackagesCommand),
     /// Operate the running server through its admin API (delivery state, events).
     Admin(AdminArgs),
+    /// Exit 0 when the local server answers GET /healthz with 2xx (for container
+    /// health checks on images without curl).
+    Healthcheck {
+        /// URL to probe. Default: http://<server.listen>/healthz, on loopback when
+        /// listening on all addresses.
+        #[arg(long)]
+        url: Option<String>,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 5)]
+        timeout_seconds: u64,
+    },
+    /// Print the shell completion script for SHELL to stdout.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page pkgfed(1) to stdout, or write all man pages into a directory.
+    Man {
+        /// Write pkgfed.1 and one page per subcommand into this directory.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `pkgfed config …`
@@ -114,11 +143,30 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<Config, ConfigError> {
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Generated documentation needs no configuration: packagers run these in build
+    // sandboxes where none exists (and a stray PKGFED_* variable must not break them).
+    match &cli.command {
+        Command::Completions { shell } => return completions::print(*shell),
+        Command::Man { dir } => return man::run(dir.as_deref()),
+        _ => {}
+    }
     let config = load_config(cli.config.as_ref())?;
     match cli.command {
         Command::Serve { dev } => serve::run(config, dev).await,
         Command::Config(ConfigCommand::Check { dev }) => config_cmd::check(config, dev),
         Command::Packages(cmd) => packages_cmd::run(config, cmd).await,
         Command::Admin(args) => admin_cmd::run(config, args).await,
+        Command::Healthcheck {
+            url,
+            timeout_seconds,
+        } => {
+            let url = match url {
+                Some(url) => url,
+                None => healthcheck::default_url(&config)?,
+            };
+            healthcheck::run(&url, Duration::from_secs(timeout_seconds)).await
+        }
+        // Handled above, before the configuration is loaded.
+        Command::Completions { .. } | Command::Man { .. } => Ok(()),
     }
 }
