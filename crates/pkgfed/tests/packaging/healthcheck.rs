@@ -1,6 +1,6 @@
-//! `pkgfed healthcheck`, the container HEALTHCHECK: which URL it probes and how it
-//! reads the answer. A one-shot loopback listener stands in for the server here so
-//! both a healthy and an unhealthy answer can be given on demand.
+//! `pkgfed healthcheck`, the container HEALTHCHECK: against the real server, and —
+//! with a one-shot loopback listener that answers whatever status a test needs —
+//! which URL it probes and how it reads an unhealthy answer.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -74,4 +74,46 @@ fn nothing_listening_fails_naming_the_url_and_server_listen() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("http://{listen}/healthz")), "{err}");
     assert!(err.contains("server.listen"), "{err}");
+}
+
+#[test]
+fn a_running_pkgfed_serve_is_healthy() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = Command::new(pkgfed())
+        .args(["serve", "--dev"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PKGFED_SERVER_LISTEN", &listen)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Until the server has bound its port the probe fails; bounded wait, no timing.
+    let mut last = None;
+    for _ in 0..300 {
+        let out = healthcheck(
+            &["--timeout-seconds", "2"],
+            &[("PKGFED_SERVER_LISTEN", &listen)],
+        );
+        if out.status.success() {
+            last = Some(out);
+            break;
+        }
+        last = Some(out);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let out = last.unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("http://{listen}/healthz: 200 OK")),
+        "{text}"
+    );
 }
