@@ -12,6 +12,8 @@ mod packaging {
     pub mod tools;
 
     mod cli_docs;
+    mod container;
     mod healthcheck;
+    mod k8s;
     mod systemd;
 }
