@@ -15,5 +15,6 @@ mod packaging {
     mod container;
     mod healthcheck;
     mod k8s;
+    mod nix;
     mod systemd;
 }
