@@ -12,10 +12,14 @@
 //!   and verification, plus `Digest` / `Content-Digest` body digests.
 //! - [`fetch`]: an SSRF-safe HTTP fetcher for remote actor documents and deliveries.
 //! - [`error`]: the crate's error enum.
+//! - `fuzzing` (feature `fuzzing`): the structured-field parser exposed to the fuzz
+//!   targets in `fuzz/`; not a supported API.
 
 pub mod activitystreams;
 pub mod error;
 pub mod fetch;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod keys;
 pub mod signatures;
 

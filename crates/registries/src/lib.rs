@@ -39,6 +39,8 @@
 //!   RustSec-style files, range matching per ecosystem, and the directory and
 //!   OSV API sources.
 //! - `fixtures` (feature `fixtures`): a loopback fixture registry server for tests.
+//! - `fuzzing` (feature `fuzzing`): the private response parsers exposed to the
+//!   fuzz targets in `fuzz/`; not a supported API.
 //! - [`Error`] (`error.rs`): the crate's one error enum for names, purls and
 //!   handles; registry requests fail with [`adapter::RegistryError`].
 
@@ -49,6 +51,8 @@ mod ecosystem;
 mod error;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod handle;
 mod package;
 mod rate_limit;

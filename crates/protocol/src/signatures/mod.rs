@@ -23,7 +23,7 @@ mod cavage;
 mod components;
 mod digest;
 mod rfc9421;
-mod structured;
+pub(crate) mod structured;
 
 use std::time::{Duration, SystemTime};
 

@@ -189,7 +189,7 @@ impl CargoAdapter {
 }
 
 /// Parses an index file; the name is the registry's spelling from its lines.
-fn parse_index(
+pub(crate) fn parse_index(
     bytes: &[u8],
     package: &PackageId,
 ) -> Result<(Vec<VersionInfo>, String), RegistryError> {

@@ -17,7 +17,7 @@ pub mod feed;
 pub mod http;
 pub mod npm;
 pub mod pypi;
-mod xml;
+pub(crate) mod xml;
 
 use url::Url;
 

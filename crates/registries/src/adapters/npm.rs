@@ -99,7 +99,10 @@ fn clean_repository(url: String) -> String {
 }
 
 /// Turns a packument into a snapshot.
-fn parse_packument(bytes: &[u8], package: &PackageId) -> Result<Snapshot, RegistryError> {
+pub(crate) fn parse_packument(
+    bytes: &[u8],
+    package: &PackageId,
+) -> Result<Snapshot, RegistryError> {
     let doc: Packument = parse_json(bytes, "the packument")?;
     if doc.versions.is_empty() && doc.time.contains_key("unpublished") {
         // The whole package was unpublished: npm keeps a tombstone.

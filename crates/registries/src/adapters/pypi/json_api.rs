@@ -33,7 +33,7 @@ struct File {
 }
 
 /// Parses a JSON API document.
-pub(super) fn parse(bytes: &[u8], package: &PackageId) -> Result<Snapshot, RegistryError> {
+pub(crate) fn parse(bytes: &[u8], package: &PackageId) -> Result<Snapshot, RegistryError> {
     let doc: Document = parse_json(bytes, "the PyPI JSON API response")?;
     let versions = doc
         .releases

@@ -16,9 +16,9 @@
 //! The change feed ([`updates`]) tells which packages released lately; it does not
 //! show yanks, so the watcher still polls tracked packages, at a slower rate.
 
-mod json_api;
-mod simple;
-mod updates;
+pub(crate) mod json_api;
+pub(crate) mod simple;
+pub(crate) mod updates;
 
 use std::sync::Arc;
 

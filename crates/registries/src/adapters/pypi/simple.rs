@@ -85,7 +85,7 @@ fn version_of_file<'a>(key: &str, filename: &str, versions: &'a [String]) -> Opt
 }
 
 /// Parses a Simple API JSON document.
-pub(super) fn parse(bytes: &[u8], package: &PackageId) -> Result<Snapshot, RegistryError> {
+pub(crate) fn parse(bytes: &[u8], package: &PackageId) -> Result<Snapshot, RegistryError> {
     let doc: Document = parse_json(bytes, "the Simple API response")?;
     let key = package.key();
     let listed = doc.versions.unwrap_or_else(|| {

@@ -16,7 +16,7 @@ use crate::adapter::{ChangeBatch, RegistryError};
 use crate::adapters::xml::parse_feed;
 
 /// Reads the feed body against `cursor`.
-pub(super) fn read(bytes: &[u8], cursor: Option<&str>) -> Result<ChangeBatch, RegistryError> {
+pub(crate) fn read(bytes: &[u8], cursor: Option<&str>) -> Result<ChangeBatch, RegistryError> {
     let feed = parse_feed(bytes, "the updates feed")?;
     let mut lines = cursor.unwrap_or_default().lines();
     let since = lines.next().and_then(|c| c.trim().parse::<i64>().ok());
