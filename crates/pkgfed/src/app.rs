@@ -1,80 +1,31 @@
-//! The wired application: configuration, store, keys, fetcher, events and the
-//! activity handlers, shared by every request.
+//! The wiring: the one place that builds the application — the store, keys and
+//! signers, the HTTP client, the registries, the handler registry, the event bus,
+//! the shutdown switch — and hands each subsystem its own narrow context
+//! ([`Outbound`], [`Inbound`], [`Watcher`], [`FirstLookup`]). Only `server.rs`, the
+//! CLI and tests build the application; subsystems never import this module.
 
 use std::sync::Arc;
 
-use pkgfed_protocol::fetch::{Fetcher, RequestSigner};
-use pkgfed_protocol::keys::RsaPrivateKey;
-use pkgfed_protocol::signatures;
-
-use tokio::sync::{Notify, watch};
+use pkgfed_protocol::fetch::Fetcher;
+use tokio::sync::Notify;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::events::{EventPublisher, InProcessEvents};
+use crate::events::InProcessEvents;
 use crate::federation::urls::Urls;
 use crate::inbound::handlers::HandlerRegistry;
-use crate::packages::lazy::LazyLookups;
-use crate::store::{self, SharedStore};
-use crate::watch::Registries;
+use crate::inbound::{Inbound, InboundSettings};
+use crate::outbound::{Outbound, OutboundSettings};
+use crate::packages::lazy::{FirstLookup, LazyLookups, LookupSettings};
+use crate::registries::Registries;
+use crate::shutdown::Shutdown;
+use crate::signing::{self, ActorSigner};
+use crate::store;
+use crate::watch::{Watcher, WatcherSettings};
+use crate::web::state::Inner;
 
-/// Name of the instance actor's key in the store.
-const INSTANCE_KEY: &str = "instance-actor";
-
-/// Everything a request needs; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    inner: Arc<Inner>,
-}
-
-/// The shared parts.
-pub struct Inner {
-    /// Validated settings.
-    pub settings: Settings,
-    /// URL builder on the public base URL.
-    pub urls: Urls,
-    /// The store.
-    pub store: SharedStore,
-    /// SSRF-safe outbound HTTP.
-    pub fetcher: Fetcher,
-    /// Signs outbound GETs as the instance actor.
-    pub instance_signer: ActorSigner,
-    /// SPKI PEM of the instance actor's key.
-    pub instance_public_pem: String,
-    /// Where events go.
-    pub events: Arc<dyn EventPublisher>,
-    /// The in-process event bus (also behind `events`), for subscribers.
-    pub bus: Arc<InProcessEvents>,
-    /// Side effects per activity type.
-    pub handlers: HandlerRegistry,
-    /// The delivery queue's clock (manual in tests).
-    pub clock: Arc<dyn Clock>,
-    /// Wakes the delivery worker when work is queued.
-    pub delivery_wake: Arc<Notify>,
-    /// Turns true when the server starts shutting down (long-lived streams end).
-    pub shutdown: watch::Sender<bool>,
-    /// Bearer token of the admin API (configured, or generated and stored). Secret:
-    /// never log it.
-    pub admin_token: String,
-    /// The configured registries (adapters and rate limits).
-    pub registries: Registries,
-    /// Negative-answer cache and locks of actors created on first lookup.
-    pub lazy: LazyLookups,
-    /// Wakes the watcher's tracking reconciliation (a follower was added).
-    pub watch_wake: Arc<Notify>,
-    /// Wakes the registry loops (packages became due).
-    pub registry_wake: Arc<Notify>,
-    /// When this process started (Unix ms, on `clock`).
-    pub started_at_ms: i64,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.inner
-    }
-}
+pub use crate::web::AppState;
 
 impl AppState {
     /// Opens the store (creating and migrating it), loads or generates the instance
@@ -83,10 +34,10 @@ impl AppState {
         Self::build_with_clock(settings, Arc::new(SystemClock)).await
     }
 
-    /// As [`AppState::build`], with the delivery queue on `clock`.
+    /// As [`AppState::build`], with the whole application on `clock`.
     pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self> {
         let store = store::open(&settings.database_url).await?;
-        let instance_key = load_or_create_instance_key(&store).await?;
+        let instance_key = Arc::new(signing::load_or_create_instance_key(&store).await?);
         let admin_token =
             crate::web::admin::auth::load_or_create_token(&store, &settings.admin_token).await?;
         let fetcher = Fetcher::new(settings.fetch.clone())
@@ -95,76 +46,85 @@ impl AppState {
         let bus = Arc::new(InProcessEvents::new(1024));
         let registries = Registries::from_settings(&settings)?;
         let started_at_ms = clock.now_ms();
-        Ok(Self {
-            inner: Arc::new(Inner {
-                instance_public_pem: instance_key.public_key_pem(),
-                instance_signer: ActorSigner {
-                    key: Arc::new(instance_key),
-                    key_id: urls.instance_key_id(),
-                },
-                urls,
-                store,
-                fetcher,
-                events: bus.clone(),
-                bus,
-                handlers: HandlerRegistry::standard(),
-                clock,
-                delivery_wake: Arc::new(Notify::new()),
-                shutdown: watch::channel(false).0,
-                admin_token,
-                registries,
-                lazy: LazyLookups::new(),
-                watch_wake: Arc::new(Notify::new()),
-                registry_wake: Arc::new(Notify::new()),
-                started_at_ms,
-                settings,
+        let shutdown = Shutdown::default();
+        let watch_wake = Arc::new(Notify::new());
+
+        let outbound = Outbound {
+            store: store.clone(),
+            urls: urls.clone(),
+            clock: clock.clone(),
+            events: bus.clone(),
+            wake: Arc::new(Notify::new()),
+            fetcher: fetcher.clone(),
+            instance_key: instance_key.clone(),
+            settings: Arc::new(OutboundSettings {
+                delivery: settings.delivery.clone(),
+                fetch: settings.fetch.clone(),
             }),
-        })
-    }
-}
-
-async fn load_or_create_instance_key(store: &SharedStore) -> Result<RsaPrivateKey> {
-    let pem = match store.instance_key(INSTANCE_KEY).await? {
-        Some(pem) => pem,
-        None => {
-            let key = generate_key().await?;
-            tracing::info!("generated the instance actor's RSA-2048 key");
-            store
-                .put_instance_key(INSTANCE_KEY, &key.to_pkcs8_pem())
-                .await?
-        }
-    };
-    RsaPrivateKey::from_pkcs8_pem(&pem)
-        .map_err(|e| Error::Internal(format!("stored instance key is unusable: {e}")))
-}
-
-/// Generates an RSA-2048 key off the async threads (it takes tens of milliseconds).
-pub async fn generate_key() -> Result<RsaPrivateKey> {
-    tokio::task::spawn_blocking(RsaPrivateKey::generate)
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?
-        .map_err(|e| Error::Internal(format!("key generation failed: {e}")))
-}
-
-/// Signs requests with one actor's key (draft-cavage `rsa-sha256`, as Mastodon
-/// expects on every outbound GET and POST).
-#[derive(Clone)]
-pub struct ActorSigner {
-    /// The private key.
-    pub key: Arc<RsaPrivateKey>,
-    /// Its key id.
-    pub key_id: String,
-}
-
-impl RequestSigner for ActorSigner {
-    fn sign(
-        &self,
-        method: &http::Method,
-        url: &url::Url,
-        headers: &mut http::HeaderMap,
-        body: Option<&[u8]>,
-    ) -> std::result::Result<(), pkgfed_protocol::Error> {
-        signatures::sign_cavage(method, url, headers, body, &self.key_id, &self.key)?;
-        Ok(())
+        };
+        let inbound = Inbound {
+            store: store.clone(),
+            urls: urls.clone(),
+            clock: clock.clone(),
+            events: bus.clone(),
+            fetcher,
+            instance_signer: ActorSigner {
+                key: instance_key.clone(),
+                key_id: urls.instance_key_id(),
+            },
+            handlers: HandlerRegistry::standard(),
+            outbound: outbound.clone(),
+            watch_wake: watch_wake.clone(),
+            settings: Arc::new(InboundSettings {
+                base_url: settings.base_url.clone(),
+                signature_max_skew: settings.signature_max_skew,
+                actor_cache_ttl: settings.actor_cache_ttl,
+                blocked_domains: settings.blocked_domains.clone(),
+                ecosystems: settings.ecosystems.clone(),
+            }),
+        };
+        let watcher = Watcher {
+            store: store.clone(),
+            urls: urls.clone(),
+            clock: clock.clone(),
+            events: bus.clone(),
+            registries: registries.clone(),
+            outbound: outbound.clone(),
+            watch_wake: watch_wake.clone(),
+            registry_wake: Arc::new(Notify::new()),
+            shutdown: shutdown.clone(),
+            started_at_ms,
+            settings: Arc::new(WatcherSettings {
+                watch: settings.watch.clone(),
+                advisories: settings.advisories.clone(),
+                ecosystems: settings.ecosystems.clone(),
+                actor_type: settings.actor_type,
+            }),
+        };
+        let lookups = FirstLookup {
+            store: store.clone(),
+            registries,
+            lazy: Arc::new(LazyLookups::new()),
+            settings: Arc::new(LookupSettings {
+                ecosystems: settings.ecosystems.clone(),
+                watch: settings.watch.clone(),
+            }),
+        };
+        Ok(Self::new(Inner {
+            instance_public_pem: instance_key.public_key_pem(),
+            urls,
+            store,
+            events: bus.clone(),
+            bus,
+            clock,
+            admin_token,
+            watch_wake,
+            shutdown,
+            inbound,
+            outbound,
+            watcher,
+            lookups,
+            settings,
+        }))
     }
 }

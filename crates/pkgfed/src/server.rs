@@ -5,53 +5,33 @@ use std::future::Future;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
-use crate::app::AppState;
+use crate::outbound::housekeeping;
 use crate::outbound::worker::Deliverer;
-use crate::web;
+use crate::web::{self, AppState};
 
 /// Serves HTTP on `listener` and runs the delivery worker until `shutdown`
-/// resolves; then drains HTTP within `grace` and lets in-flight deliveries finish.
+/// resolves; then drains HTTP within `grace` and lets in-flight deliveries finish
+/// (the two stages of [`crate::shutdown`]).
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     grace: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let worker = tokio::spawn(Deliverer::new(state.clone()).run(stop_rx.clone()));
-    let housekeeping = tokio::spawn(housekeeping(state.clone(), stop_rx));
-    let watcher = tokio::spawn(crate::watch::run(state.clone()));
-    let signal = state.shutdown.clone();
+    let stop = state.shutdown.clone();
+    let worker = tokio::spawn(Deliverer::new(state.outbound.clone()).run(stop.on_drained()));
+    let housekeeping = tokio::spawn(housekeeping::run(state.outbound.clone(), stop.on_drained()));
+    let watcher = tokio::spawn(crate::watch::run(state.watcher.clone()));
+    let requested = stop.clone();
     let shutdown = async move {
         shutdown.await;
-        let _ = signal.send(true);
+        requested.request();
     };
     let result = web::serve(listener, state, grace, shutdown).await;
-    let _ = stop_tx.send(true);
+    stop.drained();
     let _ = worker.await;
     let _ = housekeeping.await;
     let _ = watcher.await;
     result
-}
-
-/// Hourly: prune delivery reports past their retention.
-async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
-    let retention_ms = (state.settings.delivery.report_retention_days * 24 * 3600 * 1000) as i64;
-    loop {
-        match state
-            .store
-            .prune_reports(state.clock.now_ms() - retention_ms)
-            .await
-        {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(n, "pruned old delivery reports"),
-            Err(e) => tracing::error!(error = %e, "cannot prune delivery reports"),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
-            _ = stop.changed() => return,
-        }
-    }
 }

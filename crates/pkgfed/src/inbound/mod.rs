@@ -18,13 +18,63 @@ pub mod signer;
 pub mod validate;
 pub mod verify;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::{HeaderMap, Method};
+use pkgfed_protocol::fetch::Fetcher;
+use pkgfed_registries::Ecosystem;
+use tokio::sync::Notify;
+use url::Url;
 
-use crate::app::AppState;
+use crate::clock::Clock;
 use crate::error::Result;
-use crate::events::Event;
-use crate::store::InboundRecord;
+use crate::events::{Event, EventPublisher};
+use crate::federation::urls::Urls;
+use crate::outbound::Outbound;
+use crate::signing::ActorSigner;
+use crate::store::{InboundRecord, SharedStore};
+
+/// What the inbound pipeline and its handlers use. Cheap to clone.
+#[derive(Clone)]
+pub struct Inbound {
+    /// Where activities, followers and cached keys are stored.
+    pub store: SharedStore,
+    /// The URL scheme (which local actor an id names).
+    pub urls: Urls,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Where inbound events go.
+    pub events: Arc<dyn EventPublisher>,
+    /// SSRF-safe HTTP, for signers' actor documents.
+    pub fetcher: Fetcher,
+    /// Signs those GETs as the instance actor.
+    pub instance_signer: ActorSigner,
+    /// Side effects per activity type.
+    pub handlers: handlers::HandlerRegistry,
+    /// The outbox (the `Accept` of a Follow, the backfill).
+    pub outbound: Outbound,
+    /// Wakes the watcher's tracking reconciliation (a follower was added).
+    pub watch_wake: Arc<Notify>,
+    /// The settings the pipeline reads.
+    pub settings: Arc<InboundSettings>,
+}
+
+/// The settings of the inbound pipeline.
+#[derive(Clone, Debug)]
+pub struct InboundSettings {
+    /// Public base URL (its scheme is the one signatures cover).
+    pub base_url: Url,
+    /// Signature clock skew bound.
+    pub signature_max_skew: Duration,
+    /// Remote actor cache TTL.
+    pub actor_cache_ttl: Duration,
+    /// Blocked domains, lowercased.
+    pub blocked_domains: Vec<String>,
+    /// Enabled ecosystems.
+    pub ecosystems: Vec<Ecosystem>,
+}
 
 /// An inbox POST as received.
 #[derive(Clone, Debug)]
@@ -51,7 +101,7 @@ pub enum Outcome {
 }
 
 /// Runs the whole pipeline for one request.
-pub async fn run(state: &AppState, req: InboundRequest) -> Result<Outcome> {
+pub async fn run(state: &Inbound, req: InboundRequest) -> Result<Outcome> {
     let json = parse::parse(&req.headers, &req.body)?;
     let signature = verify::parse_signature(state, &req)?;
     blocklist::check_url(&state.settings.blocked_domains, &signature.key_id)?;

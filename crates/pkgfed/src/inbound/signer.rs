@@ -10,8 +10,8 @@ use pkgfed_protocol::activitystreams::{ActorKey, RemoteActor};
 use pkgfed_protocol::keys::PublicKey;
 use serde_json::Value;
 
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::inbound::Inbound;
 use crate::store::{CachedKey, now_unix};
 
 /// Accept header of actor fetches.
@@ -57,7 +57,7 @@ impl Signer {
 }
 
 /// The cached signer for `key_id`, if any, and whether it is still within the TTL.
-pub async fn cached(state: &AppState, key_id: &str) -> Result<Option<(Signer, bool)>> {
+pub async fn cached(state: &Inbound, key_id: &str) -> Result<Option<(Signer, bool)>> {
     let Some(c) = state.store.cached_key(key_id).await? else {
         return Ok(None);
     };
@@ -67,7 +67,7 @@ pub async fn cached(state: &AppState, key_id: &str) -> Result<Option<(Signer, bo
 }
 
 /// Fetches the key and its owner from the network.
-pub async fn fetch(state: &AppState, key_id: &str) -> Result<Signer> {
+pub async fn fetch(state: &Inbound, key_id: &str) -> Result<Signer> {
     let key_url = url::Url::parse(key_id)
         .map_err(|e| Error::Unauthorized(format!("keyId `{key_id}` is not a URL: {e}")))?;
     if !matches!(key_url.scheme(), "http" | "https") {
@@ -131,7 +131,7 @@ pub async fn fetch(state: &AppState, key_id: &str) -> Result<Signer> {
     })
 }
 
-async fn get_json(state: &AppState, url: &url::Url) -> Result<Value> {
+async fn get_json(state: &Inbound, url: &url::Url) -> Result<Value> {
     let fetched = state
         .fetcher
         .get(url, ACTOR_ACCEPT, Some(&state.instance_signer))
@@ -150,7 +150,7 @@ async fn get_json(state: &AppState, url: &url::Url) -> Result<Value> {
 }
 
 /// Caches a signer fetched in this request, after its signature verified.
-pub async fn remember(state: &AppState, signer: &Signer) -> Result<()> {
+pub async fn remember(state: &Inbound, signer: &Signer) -> Result<()> {
     if !signer.fresh {
         return Ok(());
     }

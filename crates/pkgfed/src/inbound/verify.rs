@@ -11,11 +11,11 @@ use serde_json::Value;
 
 use super::InboundRequest;
 use super::signer::{self, Signer};
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::inbound::Inbound;
 
 /// Parses the signature headers and checks coverage, clock skew and body digest.
-pub fn parse_signature(state: &AppState, req: &InboundRequest) -> Result<ParsedSignature> {
+pub fn parse_signature(state: &Inbound, req: &InboundRequest) -> Result<ParsedSignature> {
     let opts = VerifyOptions {
         max_skew: state.settings.signature_max_skew,
         now: SystemTime::now(),
@@ -47,7 +47,7 @@ fn is_self_delete(json: &Value) -> bool {
 
 /// Resolves the signer and verifies the signature, refetching the key once when a
 /// cached one does not verify.
-pub async fn verify(state: &AppState, sig: &ParsedSignature, json: &Value) -> Result<Signer> {
+pub async fn verify(state: &Inbound, sig: &ParsedSignature, json: &Value) -> Result<Signer> {
     let cached = signer::cached(state, &sig.key_id).await?;
     let signer = match cached {
         Some((cached, fresh_enough)) if fresh_enough => {

@@ -3,16 +3,15 @@
 
 use serde_json::{Value, json};
 
+use super::Outbound;
 use super::outbox;
-use crate::app::AppState;
 use crate::error::Result;
 use crate::store::Package;
-use crate::store::delivery::{Audience, DirectTarget};
 
 /// The Accept document. The Follow is embedded (Mastodon matches the Accept to its
 /// pending follow by the embedded Follow's id). Its id derives from the Follow's, so
 /// a redelivered Follow queues the same Accept once.
-pub fn accept_document(state: &AppState, package: &Package, follow: &Value) -> Value {
+pub fn accept_document(state: &Outbound, package: &Package, follow: &Value) -> Value {
     let actor = state.urls.actor(&package.handle);
     json!({
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -33,20 +32,13 @@ pub fn accept_document(state: &AppState, package: &Package, follow: &Value) -> V
 
 /// Queues the Accept for `follower` at `inbox`.
 pub async fn send(
-    state: &AppState,
+    state: &Outbound,
     package: &Package,
     follow: &Value,
     follower: &str,
     inbox: &str,
 ) -> Result<()> {
     let doc = accept_document(state, package, follow);
-    let audience = Audience {
-        direct: vec![DirectTarget {
-            inbox: inbox.to_owned(),
-            recipient: follower.to_owned(),
-        }],
-        ..Audience::default()
-    };
-    outbox::send(state, package, &doc, audience).await?;
+    outbox::send_to_inbox(state, package, &doc, follower, inbox).await?;
     Ok(())
 }

@@ -3,15 +3,14 @@
 //! prefer RFC 9421). The scheme that worked is remembered per host.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use http::{HeaderMap, HeaderValue, Method, header};
+use http::{HeaderMap, HeaderValue, header};
 use pkgfed_protocol::fetch::{FetchError, RequestSigner};
 use pkgfed_protocol::keys::RsaPrivateKey;
-use pkgfed_protocol::signatures::{self, Rfc9421Key};
 use url::Url;
 
-use crate::app::{ActorSigner, AppState};
+use super::Outbound;
+use crate::signing::{ActorSigner, Rfc9421Signer};
 use crate::store::delivery::ClaimedDelivery;
 
 /// Stored names of the signature schemes.
@@ -28,36 +27,8 @@ pub struct AttemptResult {
     pub scheme: &'static str,
 }
 
-/// Signs with RFC 9421 (`rsa-v1_5-sha256` over method, target and content digest).
-struct Rfc9421Signer {
-    key: Arc<RsaPrivateKey>,
-    key_id: String,
-}
-
-impl RequestSigner for Rfc9421Signer {
-    fn sign(
-        &self,
-        method: &Method,
-        url: &Url,
-        headers: &mut HeaderMap,
-        body: Option<&[u8]>,
-    ) -> Result<(), pkgfed_protocol::Error> {
-        signatures::sign_rfc9421(
-            method,
-            url,
-            headers,
-            body,
-            &self.key_id,
-            Rfc9421Key::RsaV15Sha256(&self.key),
-            &["@method", "@target-uri", "content-type", "content-digest"],
-            SystemTime::now(),
-        )?;
-        Ok(())
-    }
-}
-
 async fn post(
-    state: &AppState,
+    state: &Outbound,
     url: &Url,
     body: &[u8],
     signer: &dyn RequestSigner,
@@ -76,7 +47,7 @@ async fn post(
 
 /// Delivers once (twice when double-knocking).
 pub async fn attempt(
-    state: &AppState,
+    state: &Outbound,
     d: &ClaimedDelivery,
     key: Arc<RsaPrivateKey>,
 ) -> AttemptResult {

@@ -1,14 +1,16 @@
-//! Putting activities on the durable queue.
+//! The outbox: the one way activities get on the durable queue. Every sender goes
+//! through here — release and advisory posts ([`publish`], [`send`]), the `Accept`
+//! of a Follow ([`send_to_inbox`]) and a new follower's backfill ([`backfill`]).
 
 use serde_json::Value;
 
-use crate::app::AppState;
+use super::Outbound;
 use crate::error::{Error, Result};
 use crate::events::Event;
-use crate::store::Package;
-use crate::store::delivery::{Audience, Enqueued, NewOutbound};
+use crate::store::delivery::{Audience, DirectTarget, Enqueued, NewOutbound};
+use crate::store::{OutboxItem, Package};
 
-fn outbound(state: &AppState, package: &Package, activity: &Value) -> Result<NewOutbound> {
+fn outbound(state: &Outbound, package: &Package, activity: &Value) -> Result<NewOutbound> {
     let activity_id = activity
         .get("id")
         .and_then(Value::as_str)
@@ -27,13 +29,15 @@ fn outbound(state: &AppState, package: &Package, activity: &Value) -> Result<New
     })
 }
 
-/// Queues a non-public activity of `package` (e.g. an Accept) for `audience`.
+/// Queues a non-public activity of `package` (e.g. an `Update` to the followers) for
+/// `audience`.
 pub async fn send(
-    state: &AppState,
+    state: &impl AsRef<Outbound>,
     package: &Package,
     activity: &Value,
     audience: Audience,
 ) -> Result<Enqueued> {
+    let state = state.as_ref();
     let o = outbound(state, package, activity)?;
     let done = state
         .store
@@ -43,14 +47,27 @@ pub async fn send(
     Ok(done)
 }
 
+/// Queues a non-public activity of `package` (the `Accept` of a Follow) for one
+/// actor at its own inbox.
+pub async fn send_to_inbox(
+    state: &impl AsRef<Outbound>,
+    package: &Package,
+    activity: &Value,
+    recipient: &str,
+    inbox: &str,
+) -> Result<Enqueued> {
+    send(state, package, activity, direct(recipient, inbox)).await
+}
+
 /// Adds a public activity to `package`'s outbox and queues it to its followers (and
 /// `audience.direct`), in one transaction.
 pub async fn publish(
-    state: &AppState,
+    state: &impl AsRef<Outbound>,
     package: &Package,
     activity: &Value,
     mut audience: Audience,
 ) -> Result<Enqueued> {
+    let state = state.as_ref();
     let o = outbound(state, package, activity)?;
     audience.followers_of = Some(package.id);
     let done = state
@@ -61,7 +78,68 @@ pub async fn publish(
     Ok(done)
 }
 
-fn requested(state: &AppState, o: &NewOutbound, done: &Enqueued) {
+/// Backfill: queues `items` (the posts a new follower receives, see
+/// `crate::posts::backfill`) oldest first, paced by `delivery.backfill_pacing_ms`
+/// after the Accept, to the follower's own inbox only. Returns how many were queued.
+pub async fn backfill(
+    state: &impl AsRef<Outbound>,
+    package: &Package,
+    follower: &str,
+    inbox: &str,
+    follow_id: &str,
+    mut items: Vec<OutboxItem>,
+) -> Result<u32> {
+    let state = state.as_ref();
+    items.sort_by_key(|i| i.id);
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let actor = state.urls.actor(&package.handle);
+    let now = state.clock.now_ms();
+    let pacing = state.settings.delivery.backfill_pacing_ms as i64;
+    for (i, item) in items.iter().enumerate() {
+        let kind = serde_json::from_str::<Value>(&item.activity)
+            .ok()
+            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| "Create".into());
+        // A tracking id of its own: the activity delivered is the original, unchanged.
+        let o = NewOutbound {
+            activity_id: format!(
+                "{}#backfill/{}",
+                item.activity_id,
+                uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, follow_id.as_bytes())
+            ),
+            actor_id: actor.clone(),
+            package_id: Some(package.id),
+            kind,
+            activity: item.activity.clone(),
+        };
+        // Paced after the Accept, which goes first.
+        state
+            .store
+            .enqueue(&o, &direct(follower, inbox), now + (i as i64 + 1) * pacing)
+            .await?;
+    }
+    state.events.publish(Event::BackfillRequested {
+        package: actor,
+        follower: follower.to_owned(),
+        posts: items.len() as u32,
+    });
+    state.wake.notify_one();
+    Ok(items.len() as u32)
+}
+
+fn direct(recipient: &str, inbox: &str) -> Audience {
+    Audience {
+        direct: vec![DirectTarget {
+            inbox: inbox.to_owned(),
+            recipient: recipient.to_owned(),
+        }],
+        ..Audience::default()
+    }
+}
+
+fn requested(state: &Outbound, o: &NewOutbound, done: &Enqueued) {
     if !done.created {
         return;
     }
@@ -71,5 +149,5 @@ fn requested(state: &AppState, o: &NewOutbound, done: &Enqueued) {
         deliveries: done.deliveries,
         skipped: done.skipped,
     });
-    state.delivery_wake.notify_one();
+    state.wake.notify_one();
 }

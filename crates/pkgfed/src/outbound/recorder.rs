@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::app::AppState;
+use super::Outbound;
 use crate::error::{Error, Result};
 use crate::store::StoreError;
 use crate::store::delivery::{
@@ -39,7 +39,7 @@ pub(super) struct Finished {
 /// for a timer; alone, an attempt is recorded at once. Ends when every
 /// [`Deliverer`] clone (the senders) is gone.
 pub(super) async fn record_loop(
-    state: AppState,
+    state: Outbound,
     policy: HostPolicy,
     mut queue: mpsc::UnboundedReceiver<Finished>,
 ) {
@@ -63,7 +63,7 @@ pub(super) async fn record_loop(
 /// fails, each attempt alone, so one unrecordable attempt cannot keep the others'
 /// claims in flight (and resent when their leases expire).
 async fn record_batch(
-    state: &AppState,
+    state: &Outbound,
     policy: &HostPolicy,
     batch: &[Finished],
 ) -> Vec<Result<Recorded>> {

@@ -4,7 +4,7 @@
 //! - three or more 401s for one sending actor within 24 h raise a warning
 //!   recommending key rotation.
 
-use crate::app::AppState;
+use super::Outbound;
 use crate::error::Result;
 use crate::events::Event;
 use crate::store::delivery::{ClaimedDelivery, ReportScope};
@@ -15,7 +15,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Applies the rules to a permanent failure with `status`.
 pub async fn on_permanent_failure(
-    state: &AppState,
+    state: &Outbound,
     d: &ClaimedDelivery,
     status: Option<u16>,
     report_id: &str,
@@ -74,7 +74,7 @@ pub async fn on_permanent_failure(
     Ok(())
 }
 
-async fn package_actor(state: &AppState, package_id: i64) -> Option<String> {
+async fn package_actor(state: &Outbound, package_id: i64) -> Option<String> {
     let package = state.store.package_by_id(package_id).await.ok()??;
     Some(state.urls.actor(&package.handle))
 }

@@ -13,11 +13,11 @@ use pkgfed_protocol::keys::RsaPrivateKey;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
+use super::Outbound;
 use super::attempt::{self, CAVAGE};
 use super::classify::{Class, classify_error, classify_status};
 use super::recorder::{Finished, record_loop};
 use super::{remediate, schedule};
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::store::delivery::{
@@ -45,7 +45,7 @@ const BATCH_WAIT: Duration = Duration::from_millis(20);
 /// Runs deliveries.
 #[derive(Clone)]
 pub struct Deliverer {
-    state: AppState,
+    state: Outbound,
     /// Global concurrency: one permit per delivery in flight.
     permits: Arc<Semaphore>,
     /// Parsed signing keys by package id (0: the instance actor).
@@ -59,8 +59,9 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
-    /// A worker for `state`.
-    pub fn new(state: AppState) -> Self {
+    /// A worker on `state` (an [`Outbound`], or what holds one).
+    pub fn new(state: impl Into<Outbound>) -> Self {
+        let state = state.into();
         let permits = Arc::new(Semaphore::new(state.settings.delivery.concurrency as usize));
         Self {
             state,
@@ -127,7 +128,7 @@ impl Deliverer {
             Ok(n) => tracing::info!(n, "resuming deliveries left in flight by the previous run"),
             Err(e) => tracing::error!(error = %e, "cannot release old claims"),
         }
-        let wake: Arc<Notify> = self.state.delivery_wake.clone();
+        let wake: Arc<Notify> = self.state.wake.clone();
         let mut changes = match self.state.store.change_watch().await {
             Ok(w) => w,
             Err(e) => {
@@ -235,7 +236,7 @@ impl Deliverer {
 
     async fn signing_key(&self, d: &ClaimedDelivery) -> Result<Arc<RsaPrivateKey>> {
         let Some(package_id) = d.package_id else {
-            return Ok(self.state.instance_signer.key.clone());
+            return Ok(self.state.instance_key.clone());
         };
         if let Some(k) = self
             .keys

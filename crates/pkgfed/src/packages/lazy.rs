@@ -8,15 +8,38 @@
 //! that the caller gets 503 and can retry, instead of holding a request open.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pkgfed_registries::{Ecosystem, PackageId, handle, parse_purl};
 
-use crate::app::AppState;
+use crate::config::WatchSettings;
 use crate::error::{Error, Result};
 use crate::packages;
-use crate::store::Package;
+use crate::registries::Registries;
+use crate::store::{Package, SharedStore};
+
+/// What creating actors on first lookup uses. Cheap to clone.
+#[derive(Clone)]
+pub struct FirstLookup {
+    /// Where package actors are stored.
+    pub store: SharedStore,
+    /// The registries asked whether a package exists.
+    pub registries: Registries,
+    /// The settings it reads.
+    pub settings: Arc<LookupSettings>,
+    /// Negative answers and per-registry locks, shared by every request.
+    pub lazy: Arc<LazyLookups>,
+}
+
+/// The settings of first-lookup creation.
+#[derive(Clone, Debug)]
+pub struct LookupSettings {
+    /// Enabled ecosystems.
+    pub ecosystems: Vec<Ecosystem>,
+    /// `[watch]` (allow/deny patterns, negative cache).
+    pub watch: WatchSettings,
+}
 
 /// Longest a lookup waits for its registry before answering 503.
 pub const MAX_WAIT: Duration = Duration::from_secs(10);
@@ -87,7 +110,7 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 }
 
 /// Whether the instance allows creating this package on lookup.
-pub fn allowed(state: &AppState, purl: &str) -> bool {
+pub fn allowed(state: &FirstLookup, purl: &str) -> bool {
     let w = &state.settings.watch;
     let purl = purl.to_ascii_lowercase();
     let matches = |p: &String| glob(&p.to_ascii_lowercase(), &purl);
@@ -96,7 +119,7 @@ pub fn allowed(state: &AppState, purl: &str) -> bool {
 
 /// Finds a package by handle, creating it from its registry when it exists there.
 pub async fn find_or_create_by_handle(
-    state: &AppState,
+    state: &FirstLookup,
     handle_text: &str,
 ) -> Result<Option<Package>> {
     let eco = &state.settings.ecosystems;
@@ -131,7 +154,7 @@ pub async fn find_or_create_by_handle(
 }
 
 /// Finds a package by purl, creating it from its registry when it exists there.
-pub async fn find_or_create_by_purl(state: &AppState, purl: &str) -> Result<Option<Package>> {
+pub async fn find_or_create_by_purl(state: &FirstLookup, purl: &str) -> Result<Option<Package>> {
     let (id, _) = parse_purl(purl).map_err(|e| Error::BadRequest(e.to_string()))?;
     if !state.settings.ecosystems.contains(&id.ecosystem()) {
         return Ok(None);
@@ -146,7 +169,7 @@ pub async fn find_or_create_by_purl(state: &AppState, purl: &str) -> Result<Opti
     create(state, &id).await
 }
 
-async fn create(state: &AppState, id: &PackageId) -> Result<Option<Package>> {
+async fn create(state: &FirstLookup, id: &PackageId) -> Result<Option<Package>> {
     let Some(registry) = state.registries.get(id.ecosystem()) else {
         return Ok(None);
     };

@@ -6,8 +6,8 @@ pub mod lazy;
 use pkgfed_registries::adapter::PackageMetadata;
 use pkgfed_registries::{Ecosystem, handle, parse_purl};
 
-use crate::app::generate_key;
 use crate::error::{Error, Result};
+use crate::signing::generate_key;
 use crate::store::{NewPackage, Package, PackageMeta, SharedStore};
 
 /// Adds the package named by `purl` (a version in it is ignored) with a fresh key.

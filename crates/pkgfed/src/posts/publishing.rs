@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use super::release;
-use crate::app::AppState;
 use crate::error::Result;
+use crate::outbound::Outbound;
 use crate::outbound::outbox;
 use crate::store::Package;
 use crate::store::delivery::Audience;
@@ -23,12 +23,13 @@ pub fn followers(package: &Package) -> Audience {
 /// Publishes `note` (a `Create` in the outbox, to the followers) and stores it as a
 /// `kind` post; returns the Note's id.
 pub async fn publish_note(
-    state: &AppState,
+    state: &impl AsRef<Outbound>,
     package: &Package,
     note: &Value,
     kind: &str,
     version: Option<&str>,
 ) -> Result<String> {
+    let state = state.as_ref();
     let note_id = note["id"].as_str().unwrap_or_default().to_owned();
     let create = release::create(note);
     outbox::publish(state, package, &create, Audience::default()).await?;
@@ -53,12 +54,13 @@ pub async fn publish_note(
 /// Sends `Update` of the revised `note` (`reason` makes its id unique) and stores it
 /// in place of `stored`.
 pub async fn update_note(
-    state: &AppState,
+    state: &impl AsRef<Outbound>,
     package: &Package,
     stored: PostRow,
     note: &Value,
     reason: &str,
 ) -> Result<()> {
+    let state = state.as_ref();
     let update = release::update(note, reason);
     outbox::send(state, package, &update, followers(package)).await?;
     state
@@ -76,7 +78,12 @@ pub async fn update_note(
 
 /// Sends `Delete` of the Note and marks it deleted (it leaves the outbox and answers
 /// 410).
-pub async fn delete_note(state: &AppState, package: &Package, note_id: &str) -> Result<()> {
+pub async fn delete_note(
+    state: &impl AsRef<Outbound>,
+    package: &Package,
+    note_id: &str,
+) -> Result<()> {
+    let state = state.as_ref();
     let now = state.clock.now_ms();
     let delete = release::delete(&state.urls, package, note_id, now / 1000);
     outbox::send(state, package, &delete, followers(package)).await?;

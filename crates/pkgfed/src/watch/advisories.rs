@@ -23,7 +23,7 @@ use pkgfed_registries::advisories::source::{
 use pkgfed_registries::versions;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
+use super::Watcher;
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::posts::advisory::{AdvisoryFacts, advisory_note};
@@ -34,7 +34,7 @@ use crate::store::watch::ReleaseState;
 
 /// Runs until shutdown: reads the sources every `advisories.interval_seconds`, and
 /// takes new tracked packages into account every few seconds.
-pub async fn run(state: AppState) {
+pub async fn run(state: Watcher) {
     let a = &state.settings.advisories;
     if !a.enabled() || !state.settings.watch.enabled {
         return;
@@ -47,7 +47,7 @@ pub async fn run(state: AppState) {
         }
         None => None,
     };
-    let mut shutdown = state.shutdown.subscribe();
+    let mut shutdown = state.shutdown.on_request();
     let mut last_read: Option<tokio::time::Instant> = None;
     loop {
         let read_sources = last_read.is_none_or(|t| t.elapsed() >= a.interval);
@@ -67,7 +67,7 @@ pub async fn run(state: AppState) {
     }
 }
 
-fn osv_api(state: &AppState, base_url: url::Url) -> Result<OsvApiSource> {
+fn osv_api(state: &Watcher, base_url: url::Url) -> Result<OsvApiSource> {
     let a = &state.settings.advisories;
     let config = OsvApiConfig {
         http: HttpSettings {
@@ -86,7 +86,7 @@ fn osv_api(state: &AppState, base_url: url::Url) -> Result<OsvApiSource> {
 /// One pass: read the sources (when `read_sources`), take new packages into account,
 /// act on what changed.
 pub async fn run_once(
-    state: &AppState,
+    state: &Watcher,
     read_sources: bool,
     api: Option<&OsvApiSource>,
 ) -> Result<()> {
@@ -155,7 +155,7 @@ pub async fn run_once(
 
 /// The changed advisories of every directory, with each directory's new state (to
 /// save once they are stored).
-async fn read_directories(state: &AppState) -> Result<(Vec<Advisory>, Vec<(String, String)>)> {
+async fn read_directories(state: &Watcher) -> Result<(Vec<Advisory>, Vec<(String, String)>)> {
     let mut out = Vec::new();
     let mut states = Vec::new();
     for dir in &state.settings.advisories.directories {
@@ -186,44 +186,10 @@ async fn read_directories(state: &AppState) -> Result<(Vec<Advisory>, Vec<(Strin
     Ok((out, states))
 }
 
-/// The Creates of the package's open advisories that affect its newest version
-/// (part of a new follower's backfill).
-pub async fn open_for_backfill(
-    state: &AppState,
-    package: &Package,
-) -> Result<Vec<crate::store::OutboxItem>> {
-    let posted = state.store.posted_advisories(package.id).await?;
-    if posted.is_empty() {
-        return Ok(Vec::new());
-    }
-    let Ok(id) = PackageId::new(package.ecosystem, &package.name) else {
-        return Ok(Vec::new());
-    };
-    let releases = state.store.releases(package.id).await?;
-    let live = releases
-        .iter()
-        .filter(|r| r.state != ReleaseState::Yanked)
-        .map(|r| r.version.as_str());
-    let Some(newest) = versions::newest(package.ecosystem, live, false) else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    for (advisory_id, item) in posted {
-        if let Some(stored) = state.store.advisory(&advisory_id).await?
-            && let Ok(adv) = Advisory::from_osv_json(stored.record.as_bytes(), &advisory_id)
-            && !adv.is_withdrawn()
-            && matching::is_affected(&adv, &id, newest)
-        {
-            out.push(item);
-        }
-    }
-    Ok(out)
-}
-
 /// Asks the OSV API about every tracked package; returns new and changed records and
 /// the API's new state (to save once they are stored).
 async fn read_api(
-    state: &AppState,
+    state: &Watcher,
     api: &OsvApiSource,
 ) -> Result<(Vec<Advisory>, Option<(String, String)>)> {
     const KEY: &str = "osv-api";
@@ -260,7 +226,7 @@ async fn read_api(
 
 /// Stores an advisory under its canonical id unless a copy as new is stored; returns
 /// the canonical id when something changed.
-pub async fn ingest(state: &AppState, adv: &Advisory) -> Result<Option<String>> {
+pub async fn ingest(state: &Watcher, adv: &Advisory) -> Result<Option<String>> {
     // Only advisories naming a package of an enabled ecosystem are kept: a full OSV
     // dump covers dozens of ecosystems pkgfed does not serve.
     let packages: Vec<_> = adv
@@ -337,7 +303,7 @@ fn revision(f: &AdvisoryFacts) -> String {
 
 /// Does what `stored` calls for about `package` (see the module docs).
 async fn act(
-    state: &AppState,
+    state: &Watcher,
     package: &Package,
     stored: &StoredAdvisory,
     baseline: bool,

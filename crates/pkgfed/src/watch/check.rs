@@ -12,9 +12,9 @@ use pkgfed_registries::adapter::{
 use pkgfed_registries::{PackageId, versions};
 use sha2::{Digest, Sha256};
 
+use super::Watcher;
 use super::diff::{Action, diff};
 use super::schedule;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::federation::actor;
@@ -41,7 +41,7 @@ pub struct CheckReport {
 
 /// Checks one watched package now.
 pub async fn check_package(
-    state: &AppState,
+    state: &Watcher,
     adapter: &dyn RegistryAdapter,
     watch: &WatchRow,
 ) -> Result<CheckReport> {
@@ -108,7 +108,7 @@ pub async fn check_package(
 /// The next interval: the longest in change-feed mode (the feed brings releases),
 /// else by the age of the newest release.
 fn interval_ms(
-    state: &AppState,
+    state: &Watcher,
     ecosystem: pkgfed_registries::Ecosystem,
     newest_release_at: Option<i64>,
     now_ms: i64,
@@ -142,7 +142,7 @@ fn metadata_hash(m: &PackageMetadata) -> String {
 }
 
 async fn apply(
-    state: &AppState,
+    state: &Watcher,
     adapter: &dyn RegistryAdapter,
     package: &Package,
     watch: &WatchRow,
@@ -256,7 +256,7 @@ fn facts<'a>(
 }
 
 async fn announce(
-    state: &AppState,
+    state: &Watcher,
     adapter: &dyn RegistryAdapter,
     package: &Package,
     snapshot: &Snapshot,

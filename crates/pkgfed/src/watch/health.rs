@@ -6,7 +6,7 @@
 use pkgfed_registries::{Ecosystem, LimiterHealth};
 use serde::Serialize;
 
-use crate::app::AppState;
+use super::Watcher;
 use crate::error::Result;
 use crate::events::Event;
 use crate::store::watch::WatchCounts;
@@ -43,7 +43,7 @@ fn rfc3339_ms(ms: i64) -> Option<String> {
 }
 
 /// The health of every configured registry.
-pub async fn registries(state: &AppState) -> Result<Vec<RegistryHealth>> {
+pub async fn registries(state: &Watcher) -> Result<Vec<RegistryHealth>> {
     let now = state.clock.now_ms();
     let mut out = Vec::new();
     for (eco, r) in state.registries.all() {
@@ -68,7 +68,7 @@ pub async fn registries(state: &AppState) -> Result<Vec<RegistryHealth>> {
     Ok(out)
 }
 
-fn is_stalled(state: &AppState, counts: &WatchCounts, now: i64) -> bool {
+fn is_stalled(state: &Watcher, counts: &WatchCounts, now: i64) -> bool {
     let w = &state.settings.watch;
     let limit = (w.interval * w.stall_intervals).as_millis() as i64;
     counts.tracked > 0 && counts.last_success_at.is_none_or(|t| now - t > limit) && {
@@ -86,7 +86,7 @@ pub struct StallWatch {
 
 impl StallWatch {
     /// Checks the registry and warns when it starts or stops being stalled.
-    pub async fn observe(&mut self, state: &AppState, ecosystem: Ecosystem) {
+    pub async fn observe(&mut self, state: &Watcher, ecosystem: Ecosystem) {
         let now = state.clock.now_ms();
         let Ok(counts) = state.store.watch_counts(ecosystem, now).await else {
             return;

@@ -1,7 +1,8 @@
 //! Registry watching: every package somebody follows is checked on its registry, and
 //! each new release becomes a post to its followers, exactly once.
 //!
-//! - [`registries`]: one adapter and rate limiter per configured registry.
+//! - [`crate::registries`] (beside it): one adapter and rate limiter per configured
+//!   registry, shared with the first-lookup creation of package actors.
 //! - [`run`] (here): tracking follows followers (a package with a follower is watched,
 //!   one without is not), and one loop per registry checks due packages, reading the
 //!   registry's change feed first where it has one.
@@ -17,18 +18,73 @@ pub mod advisories;
 pub mod check;
 pub mod diff;
 pub mod health;
-pub mod registries;
+
 pub mod schedule;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use pkgfed_registries::Ecosystem;
+use tokio::sync::Notify;
 
-use crate::app::AppState;
-use crate::events::Event;
+use crate::clock::Clock;
+use crate::config::WatchSettings;
+use crate::config::advisories::AdvisorySettings;
+use crate::events::{Event, EventPublisher};
+use crate::federation::urls::Urls;
+use crate::outbound::Outbound;
+use crate::shutdown::Shutdown;
+use crate::store::SharedStore;
 use crate::store::watch::WatchRow;
 
-pub use registries::{Registries, Registry};
+/// What the watcher uses. Cheap to clone.
+#[derive(Clone)]
+pub struct Watcher {
+    /// Watch state, releases, posts and advisories.
+    pub store: SharedStore,
+    /// The URL scheme (actor and Note ids).
+    pub urls: Urls,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Where watcher events go.
+    pub events: Arc<dyn EventPublisher>,
+    /// The configured registries.
+    pub registries: Registries,
+    /// Where posts go out (through `crate::posts::publishing`).
+    pub outbound: Outbound,
+    /// Wakes the tracking reconciliation (a follower was added).
+    pub watch_wake: Arc<Notify>,
+    /// Wakes the registry loops (packages became due).
+    pub registry_wake: Arc<Notify>,
+    /// Stops the watcher when a shutdown is requested.
+    pub shutdown: Shutdown,
+    /// When this process started (Unix ms, on `clock`): a registry is not stalled
+    /// before it had the time to check.
+    pub started_at_ms: i64,
+    /// The settings the watcher reads.
+    pub settings: Arc<WatcherSettings>,
+}
+
+/// The settings of the watcher.
+#[derive(Clone, Debug)]
+pub struct WatcherSettings {
+    /// `[watch]`.
+    pub watch: WatchSettings,
+    /// `[advisories]`.
+    pub advisories: AdvisorySettings,
+    /// Enabled ecosystems.
+    pub ecosystems: Vec<Ecosystem>,
+    /// `Application` or `Service` (the actor `Update` after a metadata change).
+    pub actor_type: &'static str,
+}
+
+impl AsRef<Outbound> for Watcher {
+    fn as_ref(&self) -> &Outbound {
+        &self.outbound
+    }
+}
+
+pub use crate::registries::{Registries, Registry};
 
 /// Checks claimed from the store per loop turn.
 const BATCH: u32 = 32;
@@ -36,13 +92,13 @@ const BATCH: u32 = 32;
 const MAX_IDLE: Duration = Duration::from_secs(30);
 
 /// Whether `ecosystem`'s registry reads a change feed.
-pub fn feed_mode(state: &AppState, ecosystem: Ecosystem) -> bool {
+pub fn feed_mode(state: &Watcher, ecosystem: Ecosystem) -> bool {
     state.registries.get(ecosystem).is_some_and(|r| r.feed)
 }
 
 /// Runs the watcher until shutdown: tracking reconciliation plus one loop per
 /// registry.
-pub async fn run(state: AppState) {
+pub async fn run(state: Watcher) {
     if !state.settings.watch.enabled {
         tracing::info!("registry watching is off (watch.enabled = false)");
         return;
@@ -56,7 +112,7 @@ pub async fn run(state: AppState) {
         let state = state.clone();
         tasks.spawn(async move { registry_loop(state, eco).await });
     }
-    let mut shutdown = state.shutdown.subscribe();
+    let mut shutdown = state.shutdown.on_request();
     loop {
         reconcile(&state).await;
         tokio::select! {
@@ -73,7 +129,7 @@ pub async fn run(state: AppState) {
 
 /// Starts and stops watching as packages gain their first or lose their last
 /// follower.
-pub async fn reconcile(state: &AppState) {
+pub async fn reconcile(state: &Watcher) {
     let interval = state.settings.watch.interval.as_millis() as i64;
     let changes = match state
         .store
@@ -105,11 +161,11 @@ pub async fn reconcile(state: &AppState) {
     }
 }
 
-async fn registry_loop(state: AppState, ecosystem: Ecosystem) {
+async fn registry_loop(state: Watcher, ecosystem: Ecosystem) {
     let Some(registry) = state.registries.get(ecosystem).cloned() else {
         return;
     };
-    let mut shutdown = state.shutdown.subscribe();
+    let mut shutdown = state.shutdown.on_request();
     let mut stall = health::StallWatch::default();
     loop {
         if *shutdown.borrow() {
@@ -163,7 +219,7 @@ async fn registry_loop(state: AppState, ecosystem: Ecosystem) {
 }
 
 /// Reads the change feed when due and makes the tracked packages it names due now.
-async fn read_feed(state: &AppState, ecosystem: Ecosystem, registry: &Registry) {
+async fn read_feed(state: &Watcher, ecosystem: Ecosystem, registry: &Registry) {
     let now = state.clock.now_ms();
     let Ok(rs) = state.store.registry_state(ecosystem).await else {
         return;

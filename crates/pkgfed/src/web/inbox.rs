@@ -8,9 +8,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::inbound::{self, InboundRequest, parse};
+use crate::web::AppState;
 
 /// `POST /inbox`
 pub async fn shared(
@@ -90,7 +90,7 @@ async fn accept(
         body,
         inbox_of,
     };
-    match inbound::run(&state, req).await {
+    match inbound::run(&state.inbound, req).await {
         Ok(_) => Ok(()),
         Err(e @ (Error::Store(_) | Error::Internal(_))) => Err(e),
         Err(e) => {

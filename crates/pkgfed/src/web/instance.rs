@@ -6,9 +6,9 @@ use axum::response::Response;
 
 use super::negotiate::negotiate;
 use super::packages::activity_response;
-use crate::app::AppState;
 use crate::error::Result;
 use crate::federation::{actor, collections};
+use crate::web::AppState;
 
 /// `GET /actor`
 pub async fn actor(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {

@@ -16,6 +16,7 @@ pub mod inbox;
 pub mod instance;
 pub mod negotiate;
 pub mod packages;
+pub mod state;
 pub mod well_known;
 
 use std::future::Future;
@@ -25,7 +26,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
-use crate::app::AppState;
+pub use state::AppState;
 
 /// All routes.
 pub fn router(state: AppState) -> Router {

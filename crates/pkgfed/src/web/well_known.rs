@@ -7,11 +7,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::webfinger::{Resource, jrd, parse_resource};
 use crate::federation::{nodeinfo, webfinger};
 use crate::packages::lazy;
+use crate::web::AppState;
 
 /// WebFinger query.
 #[derive(Debug, Deserialize)]
@@ -57,8 +57,8 @@ async fn webfinger_inner(state: &AppState, q: WebFingerQuery) -> Result<Value> {
             Resource::Foreign => {
                 return Err(Error::NotFound(format!("{resource} is not on this server")));
             }
-            Resource::Handle(h) => lazy::find_or_create_by_handle(state, &h).await?,
-            Resource::Purl(p) => lazy::find_or_create_by_purl(state, &p).await?,
+            Resource::Handle(h) => lazy::find_or_create_by_handle(&state.lookups, &h).await?,
+            Resource::Purl(p) => lazy::find_or_create_by_purl(&state.lookups, &p).await?,
         };
     let package =
         package.ok_or_else(|| Error::NotFound(format!("no package actor for {resource}")))?;

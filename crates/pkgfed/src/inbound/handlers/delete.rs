@@ -4,16 +4,16 @@ use async_trait::async_trait;
 use pkgfed_protocol::activitystreams::id_of;
 
 use super::{ActivityHandler, Context};
-use crate::app::AppState;
 use crate::error::Result;
 use crate::events::Event;
+use crate::inbound::Inbound;
 
 /// Handles `Delete`; only an actor deleting itself has side effects here.
 pub struct DeleteHandler;
 
 #[async_trait]
 impl ActivityHandler for DeleteHandler {
-    async fn on_inbound(&self, state: &AppState, ctx: &Context<'_>) -> Result<()> {
+    async fn on_inbound(&self, state: &Inbound, ctx: &Context<'_>) -> Result<()> {
         let actor = ctx.activity.actor.as_str();
         if id_of(&ctx.activity.object) != Some(actor) {
             return Ok(());

@@ -4,11 +4,12 @@ use async_trait::async_trait;
 use pkgfed_protocol::activitystreams::id_of;
 
 use super::{ActivityHandler, Context};
-use crate::app::AppState;
 use crate::error::Result;
 use crate::events::Event;
-use crate::outbound::{accept, backfill};
+use crate::inbound::Inbound;
+use crate::outbound::{accept, outbox};
 use crate::packages;
+use crate::posts;
 use crate::store::NewFollower;
 
 /// Handles `Follow`.
@@ -16,7 +17,7 @@ pub struct FollowHandler;
 
 #[async_trait]
 impl ActivityHandler for FollowHandler {
-    async fn on_inbound(&self, state: &AppState, ctx: &Context<'_>) -> Result<()> {
+    async fn on_inbound(&self, state: &Inbound, ctx: &Context<'_>) -> Result<()> {
         let Some(target) = id_of(&ctx.activity.object) else {
             return Ok(());
         };
@@ -46,7 +47,7 @@ impl ActivityHandler for FollowHandler {
             follower: follower.actor_id.clone(),
         });
         accept::send(
-            state,
+            &state.outbound,
             &package,
             ctx.json,
             &follower.actor_id,
@@ -54,12 +55,15 @@ impl ActivityHandler for FollowHandler {
         )
         .await?;
         if new {
-            backfill::queue(
-                state,
+            let count = state.outbound.settings.delivery.backfill_count;
+            let items = posts::backfill::items(&state.store, &package, count).await?;
+            outbox::backfill(
+                &state.outbound,
                 &package,
                 &follower.actor_id,
                 &follower.inbox,
                 &follower.follow_id,
+                items,
             )
             .await?;
         }

@@ -16,8 +16,8 @@ use pkgfed_protocol::activitystreams::ActivityEnvelope;
 use serde_json::Value;
 
 use super::signer::Signer;
-use crate::app::AppState;
 use crate::error::Result;
+use crate::inbound::Inbound;
 
 /// What a handler sees of a verified, persisted activity.
 pub struct Context<'a> {
@@ -35,7 +35,7 @@ pub struct Context<'a> {
 #[async_trait]
 pub trait ActivityHandler: Send + Sync {
     /// Acts on a verified, persisted inbound activity.
-    async fn on_inbound(&self, state: &AppState, ctx: &Context<'_>) -> Result<()>;
+    async fn on_inbound(&self, state: &Inbound, ctx: &Context<'_>) -> Result<()>;
 }
 
 /// Handlers by activity type.
@@ -60,7 +60,7 @@ impl HandlerRegistry {
     }
 
     /// Runs the handler of the activity's type, if there is one.
-    pub async fn dispatch(&self, state: &AppState, ctx: &Context<'_>) -> Result<()> {
+    pub async fn dispatch(&self, state: &Inbound, ctx: &Context<'_>) -> Result<()> {
         match self.by_type.get(ctx.activity.kind.as_str()) {
             Some(h) => h.on_inbound(state, ctx).await,
             None => {

@@ -5,9 +5,9 @@ use pkgfed_protocol::activitystreams::id_of;
 use serde_json::Value;
 
 use super::{ActivityHandler, Context};
-use crate::app::AppState;
 use crate::error::Result;
 use crate::events::Event;
+use crate::inbound::Inbound;
 use crate::packages;
 
 /// Handles `Undo`; only `Undo{Follow}` has side effects.
@@ -15,7 +15,7 @@ pub struct UndoHandler;
 
 #[async_trait]
 impl ActivityHandler for UndoHandler {
-    async fn on_inbound(&self, state: &AppState, ctx: &Context<'_>) -> Result<()> {
+    async fn on_inbound(&self, state: &Inbound, ctx: &Context<'_>) -> Result<()> {
         let actor = ctx.activity.actor.as_str();
         let object = &ctx.activity.object;
         match object {
@@ -61,7 +61,7 @@ impl ActivityHandler for UndoHandler {
     }
 }
 
-async fn remove_by_follow_id(state: &AppState, actor: &str, follow_id: &str) -> Result<()> {
+async fn remove_by_follow_id(state: &Inbound, actor: &str, follow_id: &str) -> Result<()> {
     if state.store.remove_follow_by_id(actor, follow_id).await? > 0 {
         state.events.publish(Event::FollowerRemoved {
             package: None,

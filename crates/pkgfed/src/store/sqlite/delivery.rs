@@ -9,17 +9,10 @@ use sqlx::{ConnectOptions, Row, Sqlite, Transaction};
 
 use super::delivery_claim::DataVersionWatch;
 use super::delivery_record::{ReportRow, insert_report};
+use super::json_list;
 use super::{SqliteStore, backend};
 use crate::store::delivery::*;
-use crate::store::{OutboxItem, StoreError, StoreResult};
-
-pub(super) fn json_list(v: &[String]) -> StoreResult<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Backend(e.to_string()))
-}
-
-pub(super) fn parse_list(s: &str) -> Vec<String> {
-    serde_json::from_str(s).unwrap_or_default()
-}
+use crate::store::{OutboxItem, StoreResult};
 
 impl SqliteStore {
     /// A write transaction that takes the write lock up front, so read-then-write

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use super::delivery::parse_list;
+use super::parse_list;
 use super::{SqliteStore, backend};
 use crate::store::StoreResult;
 use crate::store::delivery::*;

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::delivery::parse_list;
+use super::parse_list;
 use super::{SqliteStore, backend};
 use crate::store::delivery::*;
 use crate::store::{StoreError, StoreResult};

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::delivery::json_list;
+use super::json_list;
 use super::{SqliteStore, backend};
 use crate::store::StoreResult;
 use crate::store::delivery::*;

@@ -558,3 +558,13 @@ impl Store for SqliteStore {
         }
     }
 }
+
+/// A list stored as a JSON array (recipients, ids).
+fn json_list(v: &[String]) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+/// A list read back from a JSON array; empty when unreadable.
+fn parse_list(s: &str) -> Vec<String> {
+    serde_json::from_str(s).unwrap_or_default()
+}

@@ -7,9 +7,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::store::delivery::{ActivityStatusView, DeliveryReport};
+use crate::web::AppState;
 
 /// Query of [`status`].
 #[derive(Debug, Deserialize)]

@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::store::SharedStore;
+use crate::web::AppState;
 
 /// Name of the generated token in the store's instance keys.
 pub const TOKEN_KEY: &str = "admin-token";

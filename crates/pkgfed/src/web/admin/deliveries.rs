@@ -6,9 +6,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::store::delivery::DeliveryReport;
+use crate::web::AppState;
 
 /// Reports returned when `limit` is not given.
 pub const DEFAULT_LIMIT: u32 = 50;

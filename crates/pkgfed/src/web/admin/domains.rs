@@ -8,9 +8,9 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::store::delivery::FlaggedDomain;
+use crate::web::AppState;
 
 /// `GET /domains/flagged` answer.
 #[derive(Debug, Serialize)]

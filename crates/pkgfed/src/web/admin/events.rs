@@ -16,8 +16,8 @@ use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
-use crate::app::AppState;
 use crate::events::Event;
+use crate::web::AppState;
 
 /// Interval of keep-alive comments.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -29,7 +29,7 @@ pub async fn stream(
     // Subscribed before the response starts, so a client that has the headers sees
     // every event published afterwards.
     let rx = state.bus.subscribe();
-    let stop = state.shutdown.subscribe();
+    let stop = state.shutdown.on_request();
     tracing::info!("admin event stream opened");
     Sse::new(stream::unfold((rx, stop), next))
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))

@@ -11,9 +11,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::error::Result;
 use crate::events::Event;
+use crate::web::AppState;
 
 /// Query of [`dead`] and [`cleanup`].
 #[derive(Debug, Deserialize)]

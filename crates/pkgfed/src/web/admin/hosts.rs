@@ -5,9 +5,9 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::error::Result;
 use crate::store::delivery::HostState;
+use crate::web::AppState;
 
 /// `GET /hosts` answer.
 #[derive(Debug, Serialize)]

@@ -30,9 +30,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::middleware;
 use axum::routing::{delete, get, post};
 
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::store::Package;
+use crate::web::AppState;
 
 /// Where [`routes`] are nested.
 pub const PREFIX: &str = "/api/v1/admin";

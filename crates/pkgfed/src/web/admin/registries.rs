@@ -8,9 +8,9 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::error::Result;
 use crate::watch::health::{self, RegistryHealth};
+use crate::web::AppState;
 
 /// `GET /registries` answer.
 #[derive(Debug, Serialize)]
@@ -32,7 +32,7 @@ pub struct Unconfigured {
 /// `GET /registries`.
 pub async fn list(State(state): State<AppState>) -> Result<Json<RegistriesResponse>> {
     Ok(Json(RegistriesResponse {
-        registries: health::registries(&state).await?,
+        registries: health::registries(&state.watcher).await?,
         unconfigured: state
             .settings
             .watch
@@ -48,7 +48,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<RegistriesRespon
 
 /// `GET /metrics`.
 pub async fn metrics(State(state): State<AppState>) -> Result<Response> {
-    let text = health::metrics(&health::registries(&state).await?);
+    let text = health::metrics(&health::registries(&state.watcher).await?);
     let mut res = text.into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,

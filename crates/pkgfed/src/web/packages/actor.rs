@@ -5,9 +5,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::{activity_response, package_or_create};
-use crate::app::AppState;
 use crate::error::Result;
 use crate::federation::{actor, html};
+use crate::web::AppState;
 use crate::web::negotiate::{Representation, negotiate};
 
 /// `GET /packages/{handle}`

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{activity_response, package_or_404};
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::collections::{PAGE_SIZE, collection, page};
+use crate::web::AppState;
 use crate::web::negotiate::negotiate;
 
 /// Paging parameters: `page=true` for the first page, `after`/`before` cursors.

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::negotiate::Representation;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::packages;
 use crate::store::Package;
+use crate::web::AppState;
 
 /// A JSON document with the negotiated content type.
 pub fn activity_response(rep: Representation, body: &Value) -> Response {
@@ -35,7 +35,7 @@ pub async fn package_or_404(state: &AppState, handle: &str) -> Result<Package> {
 
 /// The package with this handle, created from its registry on first lookup, or 404.
 pub async fn package_or_create(state: &AppState, handle: &str) -> Result<Package> {
-    crate::packages::lazy::find_or_create_by_handle(state, handle)
+    crate::packages::lazy::find_or_create_by_handle(&state.lookups, handle)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no package actor `{handle}`")))
 }

@@ -9,11 +9,11 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{activity_response, package_or_404};
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::html::escape;
 use crate::posts::advisory::advisory_note_id;
 use crate::posts::release::note_id;
+use crate::web::AppState;
 use crate::web::negotiate::{Representation, negotiate};
 
 /// `GET /packages/{handle}/releases/{version}`

@@ -1,4 +1,6 @@
-//! The configured registries: one adapter and one shared rate limiter each.
+//! The configured registries: one adapter and one shared rate limiter each, built from
+//! the settings and shared by the watcher's checks and the lookups that create
+//! package actors on first sight.
 
 use std::collections::HashMap;
 use std::sync::Arc;
