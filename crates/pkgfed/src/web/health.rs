@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
+use crate::web::AppState;
 
 /// `GET /healthz`: 200 `ok` while the process serves HTTP.
 pub async fn healthz() -> Response {
