@@ -1,33 +1,18 @@
-//! `Accept{Follow}`: built and put on the durable queue, addressed to the
-//! follower's own inbox.
+//! `Accept{Follow}`: put on the durable queue, addressed to the follower's own inbox
+//! (the document is built by `crate::federation::activities`).
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Outbound;
 use super::outbox;
 use crate::error::Result;
+use crate::federation::activities;
 use crate::store::Package;
 
-/// The Accept document. The Follow is embedded (Mastodon matches the Accept to its
-/// pending follow by the embedded Follow's id). Its id derives from the Follow's, so
-/// a redelivered Follow queues the same Accept once.
+/// The Accept document of `package` for `follow` (see
+/// [`activities::accept`](crate::federation::activities::accept)).
 pub fn accept_document(state: &Outbound, package: &Package, follow: &Value) -> Value {
-    let actor = state.urls.actor(&package.handle);
-    json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": format!(
-            "{actor}#accepts/follows/{}",
-            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, follow.get("id").and_then(Value::as_str).unwrap_or_default().as_bytes())
-        ),
-        "type": "Accept",
-        "actor": actor,
-        "object": {
-            "id": follow.get("id").cloned().unwrap_or(Value::Null),
-            "type": "Follow",
-            "actor": follow.get("actor").cloned().unwrap_or(Value::Null),
-            "object": actor,
-        },
-    })
+    activities::accept(&state.urls.actor(&package.handle), follow)
 }
 
 /// Queues the Accept for `follower` at `inbox`.

@@ -5,9 +5,10 @@
 //! `Delete` withdraws it). `summary` is what Mastodon shows as the content warning.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::release::{PUBLIC, hashtag, hashtag_objects, hashtag_paragraph, versioned_purl};
+use super::release::{hashtag, hashtags, versioned_purl};
+use crate::federation::activities::{Note, hashtag_paragraph};
 use crate::federation::html::escape;
 use crate::federation::urls::Urls;
 use crate::store::Package;
@@ -120,48 +121,42 @@ pub fn advisory_note(
             tags.push(t);
         }
     }
-    content.push_str(&hashtag_paragraph(urls, &tags));
-    let mut attachment =
-        vec![json!({ "type": "PropertyValue", "name": "Advisory", "value": f.id })];
+    let tags = hashtags(urls, &tags);
+    content.push_str(&hashtag_paragraph(&tags));
+    let mut attachment = vec![("Advisory".to_owned(), f.id.clone())];
     if !f.aliases.is_empty() {
-        attachment.push(
-            json!({ "type": "PropertyValue", "name": "Aliases", "value": f.aliases.join(", ") }),
-        );
+        attachment.push(("Aliases".to_owned(), f.aliases.join(", ")));
     }
-    attachment.push(json!({
-        "type": "PropertyValue",
-        "name": "Fixed in",
-        "value": if f.fixed.is_empty() {
+    attachment.push((
+        "Fixed in".to_owned(),
+        if f.fixed.is_empty() {
             "none yet".to_owned()
         } else {
-            f.fixed.iter().map(|v| versioned_purl(package, v)).collect::<Vec<_>>().join(", ")
+            f.fixed
+                .iter()
+                .map(|v| versioned_purl(package, v))
+                .collect::<Vec<_>>()
+                .join(", ")
         },
-    }));
-    let mut note = json!({
-        "id": id,
-        "type": "Note",
-        "attributedTo": actor,
-        "to": [urls.actor_sub(&package.handle, "followers")],
-        "cc": [PUBLIC],
-        "sensitive": true,
-        "summary": format!("Security advisory: {}", f.id),
-        "content": content,
-        "url": id,
-        "tag": hashtag_objects(urls, &tags),
-        "attachment": attachment,
-    });
-    if let Some(r) = in_reply_to {
-        note["inReplyTo"] = Value::String(r.to_owned());
+    ));
+    let updated = match (f.modified.as_deref(), f.published.as_deref()) {
+        (Some(m), Some(p)) if m != p => Some(m.to_owned()),
+        _ => None,
+    };
+    Note {
+        url: id.clone(),
+        id,
+        actor,
+        followers: urls.actor_sub(&package.handle, "followers"),
+        content_warning: Some(format!("Security advisory: {}", f.id)),
+        content,
+        published: f.published.clone().or_else(|| f.modified.clone()),
+        updated,
+        in_reply_to: in_reply_to.map(str::to_owned),
+        tags,
+        attachment,
     }
-    if let Some(p) = f.published.as_deref().or(f.modified.as_deref()) {
-        note["published"] = Value::String(p.to_owned());
-    }
-    if let (Some(m), Some(p)) = (f.modified.as_deref(), f.published.as_deref())
-        && m != p
-    {
-        note["updated"] = Value::String(m.to_owned());
-    }
-    note
+    .to_json()
 }
 
 #[cfg(test)]

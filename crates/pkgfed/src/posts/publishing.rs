@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::release;
 use crate::error::Result;
+use crate::federation::activities;
 use crate::outbound::Outbound;
 use crate::outbound::outbox;
 use crate::store::Package;
@@ -31,7 +31,7 @@ pub async fn publish_note(
 ) -> Result<String> {
     let state = state.as_ref();
     let note_id = note["id"].as_str().unwrap_or_default().to_owned();
-    let create = release::create(note);
+    let create = activities::create(note);
     outbox::publish(state, package, &create, Audience::default()).await?;
     state
         .store
@@ -61,7 +61,7 @@ pub async fn update_note(
     reason: &str,
 ) -> Result<()> {
     let state = state.as_ref();
-    let update = release::update(note, reason);
+    let update = activities::update(note, reason);
     outbox::send(state, package, &update, followers(package)).await?;
     state
         .store
@@ -85,7 +85,12 @@ pub async fn delete_note(
 ) -> Result<()> {
     let state = state.as_ref();
     let now = state.clock.now_ms();
-    let delete = release::delete(&state.urls, package, note_id, now / 1000);
+    let delete = activities::delete(
+        &state.urls.actor(&package.handle),
+        &state.urls.actor_sub(&package.handle, "followers"),
+        note_id,
+        now / 1000,
+    );
     outbox::send(state, package, &delete, followers(package)).await?;
     state.store.delete_post(note_id, now).await?;
     Ok(())

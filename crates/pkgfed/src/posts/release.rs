@@ -1,5 +1,6 @@
-//! The release post: a `Note` in a `Create`, its `Update` (npm deprecation), its
-//! `Delete` (a yank) and the actor `Update` for changed metadata.
+//! The release post: the `Note` of a new version, revised for an npm deprecation.
+//! Its `Create`, `Update` (deprecation) and `Delete` (a yank), and the actor
+//! `Update` for changed metadata, are built by [`crate::federation::activities`].
 //!
 //! Ids are stable, so a crash between publishing and recording repeats the same
 //! activity id and the durable queue ignores the repeat:
@@ -8,14 +9,13 @@
 //! - its activities: `<note>#create`, `<note>#delete`, `<note>#deprecated`.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::federation::activities::{Hashtag, Note, hashtag_paragraph};
 use crate::federation::html::escape;
+use crate::federation::rfc3339_opt;
 use crate::federation::urls::Urls;
 use crate::store::Package;
-
-/// The ActivityStreams public collection.
-pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
 /// Characters kept as they are in a version path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -67,31 +67,9 @@ pub fn hashtag(text: &str) -> String {
         .collect()
 }
 
-/// The hashtags as links, one paragraph, in the form Mastodon renders.
-pub fn hashtag_paragraph(urls: &Urls, tags: &[String]) -> String {
-    let links: Vec<String> = tags
-        .iter()
-        .map(|t| {
-            format!(
-                r##"<a href="{}" class="mention hashtag" rel="tag">#<span>{t}</span></a>"##,
-                escape(&urls.at(&format!("/tags/{t}")))
-            )
-        })
-        .collect();
-    format!("<p>{}</p>", links.join(" "))
-}
-
-/// The `tag` entries matching [`hashtag_paragraph`].
-pub fn hashtag_objects(urls: &Urls, tags: &[String]) -> Vec<Value> {
-    tags.iter()
-        .map(|t| {
-            json!({
-                "type": "Hashtag",
-                "name": format!("#{t}"),
-                "href": urls.at(&format!("/tags/{t}")),
-            })
-        })
-        .collect()
+/// The hashtags of `names`, linked to the instance's tag pages.
+pub fn hashtags(urls: &Urls, names: &[String]) -> Vec<Hashtag> {
+    names.iter().map(|t| Hashtag::new(urls, t)).collect()
 }
 
 /// The tags of a release post: ecosystem, package, `release`, `prerelease`.
@@ -116,13 +94,7 @@ pub fn versioned_purl(p: &Package, version: &str) -> String {
 }
 
 fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
+    rfc3339_opt(unix).unwrap_or_default()
 }
 
 fn http_url(u: &Option<String>) -> Option<&str> {
@@ -183,105 +155,35 @@ pub fn release_note(urls: &Urls, f: &ReleaseFacts<'_>, now_unix: i64) -> Value {
     if !links.is_empty() {
         content.push_str(&format!("<p>{}</p>", links.join(" · ")));
     }
-    let tags = release_tags(p, f.prerelease);
-    content.push_str(&hashtag_paragraph(urls, &tags));
+    let tags = hashtags(urls, &release_tags(p, f.prerelease));
+    content.push_str(&hashtag_paragraph(&tags));
     let mut attachment = vec![
-        json!({ "type": "PropertyValue", "name": "Version", "value": f.version }),
-        json!({ "type": "PropertyValue", "name": "Package URL", "value": versioned_purl(p, f.version) }),
+        ("Version".to_owned(), f.version.to_owned()),
+        ("Package URL".to_owned(), versioned_purl(p, f.version)),
     ];
     if let Some(msg) = f.deprecated {
-        attachment.push(json!({ "type": "PropertyValue", "name": "Deprecated", "value": msg }));
+        attachment.push(("Deprecated".to_owned(), msg.to_owned()));
     }
-    let mut note = json!({
-        "id": id,
-        "type": "Note",
-        "attributedTo": actor,
-        "to": [urls.actor_sub(&p.handle, "followers")],
-        "cc": [PUBLIC],
-        "content": content,
-        "url": f.page_url.clone().unwrap_or_else(|| id.clone()),
-        "published": rfc3339(f.published_at.unwrap_or(now_unix)),
-        "tag": hashtag_objects(urls, &tags),
-        "attachment": attachment,
-    });
-    if f.deprecated.is_some() {
-        note["updated"] = Value::String(rfc3339(now_unix));
+    Note {
+        url: f.page_url.clone().unwrap_or_else(|| id.clone()),
+        id,
+        actor,
+        followers: urls.actor_sub(&p.handle, "followers"),
+        content,
+        published: Some(rfc3339(f.published_at.unwrap_or(now_unix))),
+        updated: f.deprecated.map(|_| rfc3339(now_unix)),
+        tags,
+        attachment,
+        ..Note::default()
     }
-    note
-}
-
-fn context() -> Value {
-    json!([
-        "https://www.w3.org/ns/activitystreams",
-        {
-            "Hashtag": "as:Hashtag",
-            "sensitive": "as:sensitive",
-            "schema": "http://schema.org#",
-            "PropertyValue": "schema:PropertyValue",
-            "value": "schema:value"
-        }
-    ])
-}
-
-fn wrap(kind: &str, id: String, note: &Value, object: Value) -> Value {
-    json!({
-        "@context": context(),
-        "id": id,
-        "type": kind,
-        "actor": note["attributedTo"],
-        "to": note["to"],
-        "cc": note["cc"],
-        "published": note["published"],
-        "object": object,
-    })
-}
-
-/// `Create{Note}`.
-pub fn create(note: &Value) -> Value {
-    let id = format!("{}#create", note["id"].as_str().unwrap_or_default());
-    wrap("Create", id, note, note.clone())
-}
-
-/// `Update{Note}` with the revised note (`reason` makes the id unique per revision).
-pub fn update(note: &Value, reason: &str) -> Value {
-    let id = format!("{}#{reason}", note["id"].as_str().unwrap_or_default());
-    let mut a = wrap("Update", id, note, note.clone());
-    a["published"] = note.get("updated").cloned().unwrap_or(Value::Null);
-    a
-}
-
-/// `Delete{Tombstone}` of a post.
-pub fn delete(urls: &Urls, package: &Package, note_id: &str, now_unix: i64) -> Value {
-    json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": format!("{note_id}#delete"),
-        "type": "Delete",
-        "actor": urls.actor(&package.handle),
-        "to": [urls.actor_sub(&package.handle, "followers")],
-        "cc": [PUBLIC],
-        "published": rfc3339(now_unix),
-        "object": { "id": note_id, "type": "Tombstone", "formerType": "Note", "deleted": rfc3339(now_unix) },
-    })
-}
-
-/// `Update` of the package actor (changed description, links or licence).
-pub fn actor_update(urls: &Urls, package: &Package, actor_doc: Value, revision: &str) -> Value {
-    let actor = urls.actor(&package.handle);
-    json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": format!("{actor}#updates/{revision}"),
-        "type": "Update",
-        "actor": actor,
-        "to": [urls.actor_sub(&package.handle, "followers")],
-        "cc": [PUBLIC],
-        "object": actor_doc,
-    })
+    .to_json()
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::federation::activities::{PUBLIC, create};
     use crate::store::PackageMeta;
     use pkgfed_registries::Ecosystem;
 

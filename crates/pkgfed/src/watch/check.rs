@@ -17,7 +17,7 @@ use super::diff::{Action, diff};
 use super::schedule;
 use crate::error::{Error, Result};
 use crate::events::Event;
-use crate::federation::actor;
+use crate::federation::{activities, actor};
 use crate::outbound::outbox;
 use crate::packages;
 use crate::posts::{publishing, release};
@@ -167,7 +167,12 @@ async fn apply(
             // Followers see the new profile; not on the baseline (nothing changed for them).
             if watch.baseline_done {
                 let doc = actor::package_actor(&state.urls, state.settings.actor_type, &package);
-                let update = release::actor_update(&state.urls, &package, doc, &hash);
+                let update = activities::actor_update(
+                    &state.urls.actor(&package.handle),
+                    &state.urls.actor_sub(&package.handle, "followers"),
+                    doc,
+                    &hash,
+                );
                 outbox::send(state, &package, &update, publishing::followers(&package)).await?;
             }
         }
