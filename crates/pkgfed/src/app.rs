@@ -36,6 +36,7 @@ impl AppState {
 
     /// As [`AppState::build`], with the whole application on `clock`.
     pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self> {
+        crate::telemetry::metrics::install();
         let store = store::open(&settings.database_url).await?;
         let instance_key = Arc::new(signing::load_or_create_instance_key(&store).await?);
         let admin_token =

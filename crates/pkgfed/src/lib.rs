@@ -17,6 +17,7 @@
 //!    - [`store`]: the backend-neutral storage traits and models, and one folder per
 //!      backend (`store/sqlite/`) with its migrations.
 //!    - [`shutdown`]: the two-stage shutdown switch.
+//!    - [`telemetry`]: log output and the Prometheus metrics recorder.
 //! 2. Building blocks
 //!    - [`signing`]: the instance key, package keys, both request signers.
 //!    - [`registries`]: one adapter and rate limiter per configured registry.
@@ -60,6 +61,7 @@ pub mod server;
 pub mod shutdown;
 pub mod signing;
 pub mod store;
+pub mod telemetry;
 pub mod watch;
 pub mod web;
 

@@ -1,15 +1,9 @@
-//! The `pkgfed` binary: parse arguments, set up logging, run.
+//! The `pkgfed` binary: parse arguments, run. Logging is set up by the command,
+//! once the configuration (`log.format`) is known.
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("PKGFED_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = pkgfed::cli::Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

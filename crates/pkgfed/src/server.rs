@@ -1,5 +1,6 @@
 //! Runs everything of one embedded pkgfed process: the HTTP server, the delivery
-//! worker (with its housekeeping) and the registry watcher, until shutdown.
+//! worker (with its housekeeping), the registry watcher and, when `metrics.listen`
+//! is set, the metrics-only listener, until shutdown.
 
 use std::future::Future;
 use std::time::Duration;
@@ -20,6 +21,10 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let stop = state.shutdown.clone();
+    let metrics = match state.settings.metrics_listen {
+        Some(addr) => Some(serve_metrics(addr, state.clone(), stop.on_drained()).await?),
+        None => None,
+    };
     let worker = tokio::spawn(Deliverer::new(state.outbound.clone()).run(stop.on_drained()));
     let housekeeping = tokio::spawn(housekeeping::run(state.outbound.clone(), stop.on_drained()));
     let watcher = tokio::spawn(crate::watch::run(state.watcher.clone()));
@@ -33,5 +38,35 @@ pub async fn run(
     let _ = worker.await;
     let _ = housekeeping.await;
     let _ = watcher.await;
+    if let Some(m) = metrics {
+        let _ = m.await;
+    }
     result
+}
+
+/// Binds `metrics.listen` and serves `/metrics` there until `stop`.
+async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    state: AppState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot listen on {addr} (metrics.listen): {e}"),
+        )
+    })?;
+    tracing::info!(listen = %listener.local_addr()?, "serving /metrics");
+    let app = web::metrics::listener_router(state);
+    Ok(tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stop.wait_for(|drained| *drained).await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stopped)
+            .await
+        {
+            tracing::error!(error = %e, "the metrics listener failed");
+        }
+    }))
 }

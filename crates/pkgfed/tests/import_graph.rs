@@ -17,8 +17,17 @@ use std::path::{Path, PathBuf};
 /// Top-level modules from the bottom layer up. A module may import only modules of
 /// its own layer or of lower layers, and (by the cycle check) never in a loop.
 const LAYERS: &[&[&str]] = &[
-    // Foundations: time, errors, configuration, events, storage, the shutdown switch.
-    &["clock", "error", "config", "events", "store", "shutdown"],
+    // Foundations: time, errors, configuration, events, storage, the shutdown switch,
+    // telemetry (log output, the metrics recorder).
+    &[
+        "clock",
+        "error",
+        "config",
+        "events",
+        "store",
+        "shutdown",
+        "telemetry",
+    ],
     // Building blocks: keys and signers, registries, documents, package actors, and
     // the outbound path (outbox, queue worker) every sender uses.
     &[

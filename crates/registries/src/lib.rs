@@ -61,4 +61,4 @@ pub mod versions;
 pub use ecosystem::Ecosystem;
 pub use error::Error;
 pub use package::{PackageId, parse_purl};
-pub use rate_limit::{LimiterHealth, RateLimiter};
+pub use rate_limit::{LimiterHealth, RESPONSE_CLASSES, RateLimiter};

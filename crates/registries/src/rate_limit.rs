@@ -35,7 +35,14 @@ pub struct RateLimiter {
     errors: AtomicU64,
     /// Unix seconds of the last success; 0 for never.
     last_success: AtomicU64,
+    /// Answers by [`RESPONSE_CLASSES`], for the operator's metrics.
+    responses: [AtomicU64; RESPONSE_CLASSES.len()],
 }
+
+/// How registry answers are counted ([`RateLimiter::count_response`]): the statuses
+/// that mean something different to the watcher, the rest by class, and `error` for
+/// no answer at all (connection failure, timeout).
+pub const RESPONSE_CLASSES: [&str; 8] = ["200", "304", "404", "429", "2xx", "4xx", "5xx", "error"];
 
 #[derive(Debug)]
 struct State {
@@ -85,7 +92,35 @@ impl RateLimiter {
             requests: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             last_success: AtomicU64::new(0),
+            responses: Default::default(),
         }
+    }
+
+    /// Counts one answer of the registry (`None`: no answer) under its
+    /// [`RESPONSE_CLASSES`] entry. 410 counts as 404 (both are "no such package").
+    pub fn count_response(&self, status: Option<u16>) {
+        let class = match status {
+            Some(200) => 0,
+            Some(304) => 1,
+            Some(404 | 410) => 2,
+            Some(429) => 3,
+            Some(500..) => 6,
+            Some(400..) => 5,
+            // 1xx and other 3xx land with the successes: they are answers, not errors.
+            Some(_) => 4,
+            None => 7,
+        };
+        self.responses[class].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Answers counted so far, per [`RESPONSE_CLASSES`] entry (same order).
+    pub fn responses(&self) -> [(&'static str, u64); RESPONSE_CLASSES.len()] {
+        std::array::from_fn(|i| {
+            (
+                RESPONSE_CLASSES[i],
+                self.responses[i].load(Ordering::Relaxed),
+            )
+        })
     }
 
     /// The spacing between two requests.
@@ -285,5 +320,29 @@ mod tests {
         for rps in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             assert_eq!(RateLimiter::new(rps).interval(), Duration::from_secs(3600));
         }
+    }
+
+    #[test]
+    fn answers_are_counted_by_class() {
+        let limiter = RateLimiter::new(1.0);
+        for status in [
+            Some(200),
+            Some(304),
+            Some(410),
+            Some(404),
+            Some(503),
+            Some(418),
+            None,
+        ] {
+            limiter.count_response(status);
+        }
+        let counts: std::collections::HashMap<_, _> = limiter.responses().into_iter().collect();
+        assert_eq!(counts["200"], 1);
+        assert_eq!(counts["304"], 1);
+        assert_eq!(counts["404"], 2, "410 counts as 404");
+        assert_eq!(counts["5xx"], 1);
+        assert_eq!(counts["4xx"], 1);
+        assert_eq!(counts["error"], 1);
+        assert_eq!(counts["429"], 0);
     }
 }

@@ -151,6 +151,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         _ => {}
     }
     let config = load_config(cli.config.as_ref())?;
+    crate::telemetry::logging::init(config.log.format);
     match cli.command {
         Command::Serve { dev } => serve::run(config, dev).await,
         Command::Config(ConfigCommand::Check { dev }) => config_cmd::check(config, dev),

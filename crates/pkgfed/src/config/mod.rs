@@ -25,7 +25,8 @@ pub use env::apply_env_overrides;
 pub use redact::redacted_toml;
 pub use registries::{CargoConfig, GenericConfig, NpmConfig, PypiConfig, RegistrySettings};
 pub use sections::{
-    AdminConfig, DeliveryConfig, FederationConfig, PackagesConfig, ServerConfig, StorageConfig,
+    AdminConfig, DeliveryConfig, FederationConfig, LogConfig, LogFormat, MetricsConfig,
+    PackagesConfig, ServerConfig, StorageConfig,
 };
 pub use watch::{WatchConfig, WatchSettings};
 
@@ -94,6 +95,10 @@ pub struct Config {
     pub generic: GenericConfig,
     /// Security advisory sources.
     pub advisories: advisories::AdvisoriesConfig,
+    /// Log output.
+    pub log: LogConfig,
+    /// The Prometheus metrics listener.
+    pub metrics: MetricsConfig,
 }
 
 /// A validated configuration with parsed values, ready to wire the application.
@@ -132,6 +137,8 @@ pub struct Settings {
     pub watch: WatchSettings,
     /// Security advisory sources.
     pub advisories: advisories::AdvisorySettings,
+    /// The metrics-only listener (`metrics.listen`), when configured.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -188,6 +195,23 @@ impl Config {
                 ),
             })?;
         let base_url = validate_base_url(&self.server.base_url, self.server.allow_http)?;
+        let metrics_listen = match self.metrics.listen.trim() {
+            "" => None,
+            text => Some(text.parse::<SocketAddr>().map_err(|e| ConfigError::Invalid {
+                key: "metrics.listen",
+                message: format!(
+                    "`{text}` is not a socket address like 127.0.0.1:9464 ({e}); leave it empty for no metrics listener"
+                ),
+            })?),
+        };
+        if metrics_listen == Some(listen) {
+            return Err(ConfigError::Invalid {
+                key: "metrics.listen",
+                message: "must differ from server.listen: the public listener serves metrics only \
+                          behind the admin token (/api/v1/admin/metrics)"
+                    .into(),
+            });
+        }
         let actor_type = match self.federation.actor_type.as_str() {
             "Application" => "Application",
             "Service" => "Service",
@@ -280,6 +304,7 @@ impl Config {
             user_agent.clone(),
         )?;
         Ok(Settings {
+            metrics_listen,
             advisories: advisories::validate(&self.advisories)?,
             watch,
             raw: self.clone(),

@@ -1,5 +1,6 @@
 //! The core sections of the configuration (`[server]`, `[storage]`,
-//! `[federation]`, `[packages]`, `[delivery]`, `[admin]`) with their defaults. The
+//! `[federation]`, `[packages]`, `[delivery]`, `[admin]`, `[log]`, `[metrics]`) with
+//! their defaults. The
 //! watch and registry sections are in `watch.rs` and `registries.rs`.
 
 use pkgfed_registries::Ecosystem;
@@ -38,6 +39,35 @@ pub struct AdminConfig {
     /// Bearer token of the admin API. Empty: one is generated at first start and
     /// kept in the database (`pkgfed admin token` prints it).
     pub token: String,
+}
+
+/// `[log]`
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// How log lines are written to stderr.
+    pub format: LogFormat,
+}
+
+/// `log.format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event (colours on a terminal).
+    #[default]
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// `[metrics]`
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Address of a second listener that serves only `GET /metrics`, without a
+    /// token, for Prometheus on a private network. Empty: no such listener (the
+    /// metrics stay at `/api/v1/admin/metrics` behind the admin token).
+    pub listen: String,
 }
 
 /// `[server]`

@@ -361,6 +361,17 @@ impl Deliverer {
                 }
             }
         };
+        let class_label = match &outcome {
+            AttemptOutcome::Succeeded { .. } => "success",
+            AttemptOutcome::Retry { .. } => "retry",
+            AttemptOutcome::Failed {
+                result: ReportResult::PermanentFailure,
+                ..
+            } => "permanent_failure",
+            AttemptOutcome::Failed { .. } => "gave_up",
+        };
+        metrics::counter!(crate::telemetry::metrics::DELIVERIES, "class" => class_label)
+            .increment(1);
         let remembered = matches!(class, Class::Success).then_some(scheme);
         let _remediating = match &outcome {
             AttemptOutcome::Failed {

@@ -119,6 +119,9 @@ pub trait Store:
     /// Row counts of the federation tables.
     async fn counts(&self) -> StoreResult<Counts>;
 
+    /// The figures `/metrics` reads at scrape time (bounded queries on indexes).
+    async fn metrics_counts(&self) -> StoreResult<MetricsCounts>;
+
     /// Why the database cannot serve requests now (`/readyz`), or `None` when it can:
     /// it answers on a fresh connection (not one kept open, which would still work on a
     /// deleted file) and its schema is exactly the one this binary migrates to.

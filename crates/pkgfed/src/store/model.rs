@@ -170,3 +170,25 @@ pub struct Counts {
     /// Outbox activities.
     pub outbox: u64,
 }
+
+/// What the metrics endpoint reads from the database at scrape time. Every figure
+/// comes from an index, and the queue depth is counted only up to
+/// [`MetricsCounts::QUEUE_DEPTH_CAP`], so a scrape stays cheap on a large queue.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MetricsCounts {
+    /// Package actors.
+    pub packages: u64,
+    /// Follow relationships.
+    pub follows: u64,
+    /// Deliveries waiting for an attempt (fresh and retries), at most the cap.
+    pub pending_deliveries: u64,
+    /// Deliveries being attempted now.
+    pub in_flight_deliveries: u64,
+    /// The earliest `next_attempt_at` of a waiting delivery (Unix ms).
+    pub oldest_due_at: Option<i64>,
+}
+
+impl MetricsCounts {
+    /// Waiting deliveries are counted up to this many.
+    pub const QUEUE_DEPTH_CAP: u64 = 1_000_000;
+}

@@ -1,7 +1,8 @@
 //! `POST /inbox` (shared) and `POST /packages/{handle}/inbox`.
 //!
 //! Reads the body within the size limit (413 past it), then hands the request to the
-//! inbound pipeline; 202 when accepted (also for a duplicate).
+//! inbound pipeline; 202 when accepted (also for a duplicate). Every answer is
+//! counted in `pkgfed_inbox_requests_total` by status.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, State};
@@ -10,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::{Error, Result};
 use crate::inbound::{self, InboundRequest, parse};
+use crate::telemetry::metrics::{INBOX_REQUESTS, status_label};
 use crate::web::AppState;
 
 /// `POST /inbox`
@@ -43,10 +45,13 @@ async fn receive(
     body: Body,
     inbox_of: Option<String>,
 ) -> Response {
-    match accept(state, method, uri, headers, body, inbox_of).await {
+    let response = match accept(state, method, uri, headers, body, inbox_of).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(e) => e.into_response(),
-    }
+    };
+    let status = status_label(response.status().as_u16());
+    metrics::counter!(INBOX_REQUESTS, "status" => status).increment(1);
+    response
 }
 
 async fn accept(

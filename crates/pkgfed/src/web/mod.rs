@@ -8,13 +8,19 @@
 //! | `/packages/{handle}` and its `outbox`, `followers`, `following`, `releases/{version}` | [`packages`] |
 //! | `/inbox`, `/packages/{handle}/inbox` | [`inbox`] |
 //! | `/api/v1/admin/…` (bearer token) | [`admin`] |
+//! | `/metrics` on the metrics-only listener (`metrics.listen`) | [`metrics`] |
+//!
+//! Every route (and the 404 fallback) runs under [`observe`]: request id, span,
+//! latency histogram.
 
 pub mod admin;
 pub mod error;
 pub mod health;
 pub mod inbox;
 pub mod instance;
+pub mod metrics;
 pub mod negotiate;
+pub mod observe;
 pub mod packages;
 pub mod state;
 pub mod well_known;
@@ -68,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         )
         .nest(admin::PREFIX, admin::routes(&state))
         .with_state(state)
+        .layer(axum::middleware::from_fn(observe::observe))
 }
 
 /// Serves until `shutdown` resolves, then stops accepting connections and lets

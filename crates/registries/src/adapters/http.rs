@@ -171,7 +171,10 @@ impl HttpClient {
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, RegistryError> {
         self.limiter.acquire().await;
-        request.send().await.map_err(|e| {
+        let sent = request.send().await;
+        self.limiter
+            .count_response(sent.as_ref().ok().map(|r| r.status().as_u16()));
+        sent.map_err(|e| {
             self.limiter.record_failure(None);
             RegistryError::Unavailable {
                 status: None,

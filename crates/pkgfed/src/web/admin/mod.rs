@@ -10,7 +10,8 @@
 //! | `GET /followers/dead?package=`, `POST /followers/dead/cleanup?dry_run=&package=` | [`followers`] |
 //! | `GET /domains/flagged`, `DELETE /domains/flagged/{domain}` | [`domains`] |
 //! | `GET /hosts` | [`hosts`] |
-//! | `GET /registries`, `GET /metrics` (Prometheus text) | [`registries`] |
+//! | `GET /registries` | [`registries`] |
+//! | `GET /metrics` (Prometheus text) | [`crate::web::metrics`] |
 //! | `GET /events` (Server-Sent Events) | [`events`] |
 //! | `GET /openapi.json` (no token) | [`openapi`] |
 
@@ -49,7 +50,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/domains/flagged/{domain}", delete(domains::clear))
         .route("/hosts", get(hosts::list))
         .route("/registries", get(registries::list))
-        .route("/metrics", get(registries::metrics))
+        .route("/metrics", get(crate::web::metrics::metrics))
         .route("/events", get(events::stream))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

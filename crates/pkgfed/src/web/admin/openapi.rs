@@ -196,7 +196,7 @@ pub fn spec() -> Value {
             }},
             "/api/v1/admin/metrics": { "get": {
                 "operationId": "metrics",
-                "summary": "Watcher gauges in the Prometheus text format, labelled by registry.",
+                "summary": "Every pkgfed series (HTTP latency, inbox, deliveries, queue, registries, watcher, followers) in the Prometheus text format; see docs/operations.md.",
                 "responses": {
                     "200": { "description": "Prometheus text exposition 0.0.4.",
                              "content": { "text/plain": { "schema": { "type": "string" } } } },

@@ -1,11 +1,9 @@
 //! `GET /api/v1/admin/registries`: watcher health per registry (tracked packages,
-//! backlog, erroring packages, requests and errors, last success, stalled), and
-//! `GET /api/v1/admin/metrics`: the same figures in the Prometheus text format.
+//! backlog, erroring packages, requests and errors, last success, stalled). The same
+//! figures are in the Prometheus metrics (`crate::web::metrics`).
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::error::Result;
@@ -44,15 +42,4 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<RegistriesRespon
             })
             .collect(),
     }))
-}
-
-/// `GET /metrics`.
-pub async fn metrics(State(state): State<AppState>) -> Result<Response> {
-    let text = health::metrics(&health::registries(&state.watcher).await?);
-    let mut res = text.into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
-    Ok(res)
 }
