@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::Command;
 
-use super::tools::{both, pkgfed, run};
+use super::tools::{both, free_port, pkgfed, run};
 
 /// Answers one request with `status`, returning the request line it got.
 fn answer_once(listener: TcpListener, status: &'static str) -> std::thread::JoinHandle<String> {
@@ -59,12 +59,7 @@ fn an_unhealthy_answer_fails_naming_the_status() {
 
 #[test]
 fn nothing_listening_fails_naming_the_url_and_server_listen() {
-    // Bound then dropped: a loopback port with nothing behind it.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let out = healthcheck(
         &["--timeout-seconds", "2"],
@@ -79,11 +74,7 @@ fn nothing_listening_fails_naming_the_url_and_server_listen() {
 #[test]
 fn a_running_pkgfed_serve_is_healthy() {
     let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let mut server = Command::new(pkgfed())
         .args(["serve", "--dev"])

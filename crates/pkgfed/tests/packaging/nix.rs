@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
+use super::systemd::service_directives;
 use super::tools::{both, pkgfed, repo_root, require, run};
 
 const NIX: &str = "apt-get install nix-bin";
@@ -56,6 +57,12 @@ fn eval_module(nix: &Path, user: &str) -> Output {
     )
 }
 
+fn eval_module_ok(nix: &Path, user: &str) -> Value {
+    let out = eval_module(nix, user);
+    assert!(out.status.success(), "{user}: {}", both(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 const USER: &str = r#"{
   enable = true;
   settings.server.base_url = "https://pkgs.example.org";
@@ -93,9 +100,7 @@ fn module_renders_settings_pkgfed_accepts_with_secrets_outside_the_store() {
     let Some(nix) = require("nix", NIX) else {
         return;
     };
-    let out = eval_module(&nix, USER);
-    assert!(out.status.success(), "{}", both(&out));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = eval_module_ok(&nix, USER);
     assert_eq!(v["failedAssertions"], json!([]));
     // The module's default database and the user's freeform keys are both there.
     let settings = &v["settings"];
@@ -137,33 +142,14 @@ fn module_renders_settings_pkgfed_accepts_with_secrets_outside_the_store() {
     assert_eq!(v["unit"]["wantedBy"], json!(["multi-user.target"]));
 }
 
-/// The unit file's `[Service]` directives, each key with all its values in order.
-fn unit_directives() -> BTreeMap<String, Vec<String>> {
-    let unit =
-        std::fs::read_to_string(repo_root().join("packaging/systemd/pkgfed.service")).unwrap();
-    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let service = unit.split("[Service]").nth(1).unwrap();
-    let service = service.split("\n[").next().unwrap();
-    for line in service.lines().map(str::trim) {
-        if line.starts_with('#') || line.is_empty() {
-            continue;
-        }
-        let (k, v) = line.split_once('=').unwrap();
-        map.entry(k.to_owned()).or_default().push(v.to_owned());
-    }
-    map
-}
-
 #[test]
 fn module_service_is_hardened_exactly_like_the_unit_file() {
     let Some(nix) = require("nix", NIX) else {
         return;
     };
-    let out = eval_module(&nix, USER);
-    assert!(out.status.success(), "{}", both(&out));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = eval_module_ok(&nix, USER);
     let service = v["serviceConfig"].as_object().unwrap();
-    let unit = unit_directives();
+    let unit = service_directives();
     // Where the two differ by nature: paths of the binary, configuration and secrets.
     let by_nature = ["ExecStart", "EnvironmentFile", "Environment", "User"];
     let as_unit = |value: &Value| -> Vec<String> {
@@ -204,12 +190,10 @@ fn module_option_tree_has_the_typed_options() {
     let Some(nix) = require("nix", NIX) else {
         return;
     };
-    let out = eval_module(
+    let v = eval_module_ok(
         &nix,
         "{ enable = true; settings.server.base_url = \"https://pkgs.example.org\"; }",
     );
-    assert!(out.status.success(), "{}", both(&out));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let options: BTreeMap<String, (String, bool)> = v["options"]
         .as_array()
         .unwrap()
@@ -280,12 +264,10 @@ fn module_refuses_bad_settings_naming_the_option() {
         assert!(err.contains(want), "{user}: {err}");
     }
     // Valid types, but values pkgfed cannot run with: the module's assertions say why.
-    let out = eval_module(
+    let v = eval_module_ok(
         &nix,
         r#"{ enable = true; settings.server.base_url = "http://pkgs.example.org"; database.type = "postgresql"; }"#,
     );
-    assert!(out.status.success(), "{}", both(&out));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let failed = v["failedAssertions"].to_string();
     assert!(failed.contains("cluster mode"), "{failed}");
     assert!(failed.contains("base_url must be an https URL"), "{failed}");

@@ -2,12 +2,13 @@
 //! `systemd-analyze security` (the score docs/deploy.md records), keeps the stop
 //! semantics of `pkgfed serve`, and starts pkgfed for real under a private systemd.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pkgfed::config::Config;
 
-use super::tools::{both, find, missing, pkgfed, repo_root, require, run};
+use super::tools::{both, find, free_port, missing, pkgfed, repo_root, require, run};
 
 const SYSTEMD_PACKAGE: &str = "apt-get install systemd";
 
@@ -19,12 +20,25 @@ fn unit_text() -> String {
     std::fs::read_to_string(unit_path()).unwrap()
 }
 
-/// The value of `key=` in the unit (last assignment wins, as in systemd).
-fn directive(unit: &str, key: &str) -> Option<String> {
-    unit.lines()
-        .filter_map(|l| l.trim().strip_prefix(key)?.strip_prefix('='))
-        .next_back()
-        .map(|v| v.trim().to_owned())
+/// The unit's `[Service]` directives, each key with all its values in order.
+pub(super) fn service_directives() -> BTreeMap<String, Vec<String>> {
+    let unit = unit_text();
+    let service = unit.split("[Service]").nth(1).unwrap();
+    let service = service.split("\n[").next().unwrap();
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in service.lines().map(str::trim) {
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let (k, v) = line.split_once('=').unwrap();
+        map.entry(k.to_owned()).or_default().push(v.to_owned());
+    }
+    map
+}
+
+/// The value of `key=` in `[Service]` (the last assignment wins, as in systemd).
+fn directive(service: &BTreeMap<String, Vec<String>>, key: &str) -> Option<String> {
+    service.get(key)?.last().cloned()
 }
 
 /// The shipped unit with only its binary path pointed at the built binary, plus man
@@ -88,7 +102,7 @@ fn unit_exposure_score_is_at_most_2_and_recorded_in_deploy_md() {
 
 #[test]
 fn unit_stops_like_pkgfed_serve_drains_and_fakes_no_reload() {
-    let unit = unit_text();
+    let unit = service_directives();
     assert_eq!(directive(&unit, "KillSignal").as_deref(), Some("SIGTERM"));
     let stop = directive(&unit, "TimeoutStopSec").unwrap();
     let stop: u64 = stop.trim_end_matches('s').parse().unwrap();
@@ -122,7 +136,7 @@ fn unit_stops_like_pkgfed_serve_drains_and_fakes_no_reload() {
     ] {
         assert_eq!(directive(&unit, key).as_deref(), Some(value), "{key}");
     }
-    assert!(unit.contains("SystemCallFilter=@system-service\n"));
+    assert_eq!(unit["SystemCallFilter"][0], "@system-service");
 }
 
 /// Boots `/lib/systemd/systemd` as PID 1 of private namespaces (see
@@ -151,11 +165,7 @@ fn unit_starts_pkgfed_for_real_under_systemd_and_stops_it_cleanly() {
         );
     }
     let work = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let script = repo_root().join("crates/pkgfed/tests/packaging/systemd_boot.sh");
     let out = run(Command::new("bash")
         .arg(script)

@@ -45,6 +45,15 @@ pub fn missing(what: &str, install: &str) {
     eprintln!("skipping: {what}: {install}");
 }
 
+/// A loopback port nothing listens on (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Runs `cmd`, returning its output; panics only when it cannot be started.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output()
