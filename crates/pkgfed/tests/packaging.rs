@@ -16,5 +16,6 @@ mod packaging {
     mod healthcheck;
     mod k8s;
     mod nix;
+    mod proxy;
     mod systemd;
 }
