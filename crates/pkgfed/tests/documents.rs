@@ -251,7 +251,10 @@ async fn content_negotiation_matrix() {
             assert_eq!(got, *status, "{path} {accept}: {body}");
             assert!(got_ct.starts_with(ct), "{path} {accept}: {got_ct}");
             if ct == &"text/html" {
-                assert!(body.contains("<h1>serde</h1>"), "{body}");
+                assert!(
+                    body.contains("<h1>serde <span class=\"eco\">cargo</span></h1>"),
+                    "{body}"
+                );
             }
         }
     }

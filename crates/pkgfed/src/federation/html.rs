@@ -1,7 +1,5 @@
-//! Minimal HTML helpers: escaping and the package's human page.
-
-use crate::federation::urls::Urls;
-use crate::store::Package;
+//! HTML helpers for the documents served to other servers: escaping and links
+//! (the people-facing pages are templates, see `web::pages`).
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -27,45 +25,4 @@ pub fn link(url: &str) -> String {
     } else {
         escape(url)
     }
-}
-
-/// The simple HTML page a browser gets for a package actor.
-pub fn package_page(urls: &Urls, package: &Package, followers: u64) -> String {
-    let name = escape(
-        package
-            .meta
-            .display_name
-            .as_deref()
-            .unwrap_or(&package.name),
-    );
-    let handle = escape(&format!("@{}@{}", package.handle, urls.host()));
-    let description = package
-        .meta
-        .description
-        .as_deref()
-        .map(escape)
-        .unwrap_or_default();
-    let mut facts = format!(
-        "<dt>Ecosystem</dt><dd>{}</dd><dt>Package URL</dt><dd><code>{}</code></dd>",
-        package.ecosystem,
-        escape(&package.purl)
-    );
-    for (label, value) in [
-        ("Homepage", &package.meta.homepage),
-        ("Repository", &package.meta.repository),
-        ("Licence", &package.meta.license),
-    ] {
-        if let Some(v) = value {
-            facts.push_str(&format!("<dt>{label}</dt><dd>{}</dd>", link(v)));
-        }
-    }
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{name} — pkgfed</title>\
-         <link rel=\"alternate\" type=\"application/activity+json\" href=\"{actor}\">\
-         <meta name=\"viewport\" content=\"width=device-width\"></head>\
-         <body><main><h1>{name}</h1><p>{description}</p>\
-         <p>Follow <strong>{handle}</strong> from your fediverse account to see every release.</p>\
-         <dl>{facts}<dt>Followers</dt><dd>{followers}</dd></dl></main></body></html>\n",
-        actor = escape(&urls.actor(&package.handle)),
-    )
 }

@@ -93,7 +93,8 @@ pub fn versioned_purl(p: &Package, version: &str) -> String {
         .unwrap_or_else(|_| format!("{}@{version}", p.purl))
 }
 
-fn rfc3339(unix: i64) -> String {
+/// RFC 3339 text of a Unix time (seconds); empty when out of range.
+pub fn rfc3339(unix: i64) -> String {
     rfc3339_opt(unix).unwrap_or_default()
 }
 

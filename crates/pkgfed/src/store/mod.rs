@@ -9,6 +9,7 @@ pub mod advisory;
 pub mod delivery;
 pub mod migrate;
 pub mod model;
+pub mod pages;
 pub mod sqlite;
 pub mod watch;
 
@@ -51,7 +52,7 @@ pub use watch::WatchStore;
 /// [`DeliveryStore`], registry watching in [`WatchStore`].
 #[async_trait]
 pub trait Store:
-    DeliveryStore + WatchStore + advisory::AdvisoryStore + Send + Sync + 'static
+    DeliveryStore + WatchStore + advisory::AdvisoryStore + pages::PageStore + Send + Sync + 'static
 {
     /// The instance's private key with this name, if generated.
     async fn instance_key(&self, name: &str) -> StoreResult<Option<String>>;

@@ -269,7 +269,8 @@ pub async fn ingest(state: &Watcher, adv: &Advisory) -> Result<Option<String>> {
     Ok(Some(canonical))
 }
 
-fn facts(canonical: &str, adv: &Advisory, id: &PackageId) -> AdvisoryFacts {
+/// What an advisory post (and the package page) says about `id`.
+pub(crate) fn facts(canonical: &str, adv: &Advisory, id: &PackageId) -> AdvisoryFacts {
     let cvss = adv.cvss();
     AdvisoryFacts {
         id: canonical.to_owned(),

@@ -3,6 +3,8 @@
 //! | path | module |
 //! |---|---|
 //! | `/.well-known/webfinger`, `/.well-known/nodeinfo`, `/.well-known/host-meta`, `/nodeinfo/2.1` | [`well_known`] |
+//! | `/`, `/search`, `/follow`, `/static/…`, HTML of the pages below | [`pages`] |
+//! | `/packages/{handle}/feed.atom`, `/packages/{handle}/feed.json` | [`feeds`] |
 //! | `/healthz`, `/readyz` (no auth) | [`health`] |
 //! | `/actor` | [`instance`] |
 //! | `/packages/{handle}` and its `outbox`, `followers`, `following`, `releases/{version}` | [`packages`] |
@@ -15,6 +17,7 @@
 
 pub mod admin;
 pub mod error;
+pub mod feeds;
 pub mod health;
 pub mod inbox;
 pub mod instance;
@@ -22,6 +25,7 @@ pub mod metrics;
 pub mod negotiate;
 pub mod observe;
 pub mod packages;
+pub mod pages;
 pub mod state;
 pub mod well_known;
 
@@ -41,6 +45,11 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/nodeinfo", get(well_known::nodeinfo_discovery))
         .route("/.well-known/host-meta", get(well_known::host_meta))
         .route("/nodeinfo/2.1", get(well_known::nodeinfo))
+        .route("/", get(pages::home::home))
+        .route("/search", get(pages::home::search))
+        .route("/follow", post(pages::follow::follow))
+        .route("/static/pkgfed.css", get(pages::assets::css))
+        .route("/static/copy.js", get(pages::assets::copy_js))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/actor", get(instance::actor))
@@ -48,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         .route("/inbox", post(inbox::shared))
         .route("/packages/{handle}", get(packages::actor::get))
         .route("/packages/{handle}/inbox", post(inbox::personal))
+        .route("/packages/{handle}/feed.atom", get(feeds::atom))
+        .route("/packages/{handle}/feed.json", get(feeds::json))
         .route(
             "/packages/{handle}/outbox",
             get(packages::collections::outbox),
@@ -73,6 +84,7 @@ pub fn router(state: AppState) -> Router {
             get(packages::posts::advisory),
         )
         .nest(admin::PREFIX, admin::routes(&state))
+        .fallback(pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(observe::observe))
 }

@@ -8,6 +8,7 @@ pub mod fleet;
 pub mod manual;
 pub mod peer;
 pub mod watch;
+pub mod web;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;

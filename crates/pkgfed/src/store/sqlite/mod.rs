@@ -12,6 +12,7 @@ mod delivery_admin;
 mod delivery_claim;
 mod delivery_record;
 mod metrics;
+mod pages;
 mod watch;
 
 use std::collections::HashMap;

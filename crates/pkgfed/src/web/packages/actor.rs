@@ -2,13 +2,14 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use super::{activity_response, package_or_create};
 use crate::error::Result;
-use crate::federation::{actor, html};
+use crate::federation::actor;
 use crate::web::AppState;
 use crate::web::negotiate::{Representation, negotiate};
+use crate::web::pages;
 
 /// `GET /packages/{handle}`
 pub async fn get(
@@ -17,7 +18,10 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Result<Response> {
     let rep = negotiate(&headers, true)?;
-    let package = package_or_create(&state, &handle).await?;
+    let package = match package_or_create(&state, &handle).await {
+        Err(e) if rep == Representation::Html => return Ok(pages::error_page(&state, e, None)),
+        other => other?,
+    };
     // The document's id is the URL it is served at: other spellings redirect there.
     if package.handle != handle {
         let mut res = StatusCode::MOVED_PERMANENTLY.into_response();
@@ -27,14 +31,9 @@ pub async fn get(
         return Ok(res);
     }
     Ok(match rep {
-        Representation::Html => {
-            let followers = state.store.count_followers(package.id).await?;
-            let mut res =
-                Html(html::package_page(&state.urls, &package, followers)).into_response();
-            res.headers_mut()
-                .insert(header::VARY, HeaderValue::from_static("Accept"));
-            res
-        }
+        Representation::Html => pages::package::page(&state, &package)
+            .await
+            .unwrap_or_else(|e| pages::error_page(&state, e, None)),
         json => activity_response(
             json,
             &actor::package_actor(&state.urls, state.settings.actor_type, &package),

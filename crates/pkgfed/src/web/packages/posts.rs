@@ -4,17 +4,18 @@
 //! with a Tombstone once the post was deleted (a yanked version, a withdrawn advisory).
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::{activity_response, package_or_404};
 use crate::error::{Error, Result};
-use crate::federation::html::escape;
 use crate::posts::advisory::advisory_note_id;
 use crate::posts::release::note_id;
+use crate::store::Package;
 use crate::web::AppState;
 use crate::web::negotiate::{Representation, negotiate};
+use crate::web::pages;
 
 /// `GET /packages/{handle}/releases/{version}`
 pub async fn release(
@@ -22,7 +23,8 @@ pub async fn release(
     Path((handle, version)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    serve(&state, &handle, &version, 0, &headers).await
+    let result = serve(&state, &handle, &version, 0, &headers).await;
+    pages::html_errors(&state, &headers, result)
 }
 
 /// `GET /packages/{handle}/releases/{version}/{generation}` (posts made after an
@@ -32,12 +34,13 @@ pub async fn release_again(
     Path((handle, version, generation)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let generation: i64 = generation
-        .parse()
-        .ok()
-        .filter(|g| *g > 0)
-        .ok_or_else(|| Error::NotFound(format!("no post `{generation}` of {version}")))?;
-    serve(&state, &handle, &version, generation, &headers).await
+    let result = match generation.parse::<i64>().ok().filter(|g| *g > 0) {
+        Some(generation) => serve(&state, &handle, &version, generation, &headers).await,
+        None => Err(Error::NotFound(format!(
+            "no post `{generation}` of {version}"
+        ))),
+    };
+    pages::html_errors(&state, &headers, result)
 }
 
 /// `GET /packages/{handle}/advisories/{id}`
@@ -46,9 +49,20 @@ pub async fn advisory(
     Path((handle, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let package = package_or_404(&state, &handle).await?;
-    let note = advisory_note_id(&state.urls, &package, &id);
-    serve_post(&state, &note, &format!("{} {id}", package.name), &headers).await
+    let result = async {
+        let package = package_or_404(&state, &handle).await?;
+        let note = advisory_note_id(&state.urls, &package, &id);
+        serve_post(
+            &state,
+            &package,
+            &note,
+            &format!("{} advisory {id}", package.name),
+            &headers,
+        )
+        .await
+    }
+    .await;
+    pages::html_errors(&state, &headers, result)
 }
 
 async fn serve(
@@ -60,11 +74,19 @@ async fn serve(
 ) -> Result<Response> {
     let package = package_or_404(state, handle).await?;
     let id = note_id(&state.urls, &package, version, generation);
-    serve_post(state, &id, &format!("{} {version}", package.name), headers).await
+    serve_post(
+        state,
+        &package,
+        &id,
+        &format!("{} {version}", package.name),
+        headers,
+    )
+    .await
 }
 
 async fn serve_post(
     state: &AppState,
+    package: &Package,
     id: &str,
     title: &str,
     headers: &HeaderMap,
@@ -83,11 +105,16 @@ async fn serve_post(
             "formerType": "Note",
         });
         let mut res = match rep {
-            Representation::Html => Html(page(
-                title,
-                "<p>This post was deleted: the version was withdrawn by its publisher, or the advisory was withdrawn.</p>",
-            ))
-            .into_response(),
+            Representation::Html => pages::error_page(
+                state,
+                Error::Gone(format!(
+                    "The post about {title} was deleted: the version was withdrawn by its publisher, or the advisory was withdrawn."
+                )),
+                Some((
+                    state.urls.actor(&package.handle),
+                    format!("See {} and its current releases", package.name),
+                )),
+            ),
             json => activity_response(json, &tombstone),
         };
         *res.status_mut() = StatusCode::GONE;
@@ -96,24 +123,10 @@ async fn serve_post(
     let mut note: Value = serde_json::from_str(&post.object)
         .map_err(|e| Error::Internal(format!("stored post {id} is not JSON: {e}")))?;
     Ok(match rep {
-        Representation::Html => {
-            let content = note["content"].as_str().unwrap_or_default().to_owned();
-            let mut res = Html(page(title, &content)).into_response();
-            res.headers_mut()
-                .insert(header::VARY, HeaderValue::from_static("Accept"));
-            res
-        }
+        Representation::Html => pages::post::page(state, package, title, &note),
         json => {
             note["@context"] = json!("https://www.w3.org/ns/activitystreams");
             activity_response(json, &note)
         }
     })
-}
-
-fn page(title: &str, body_html: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head><body><main><h1>{}</h1>{body_html}</main></body></html>",
-        escape(title),
-        escape(title)
-    )
 }
