@@ -4,6 +4,7 @@
 //! delivery queue runs on a manual clock, driven by the test.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+pub mod browser;
 pub mod fleet;
 pub mod manual;
 pub mod peer;
