@@ -9,7 +9,25 @@ mod common;
 
 use common::browser::Browser;
 use common::web::{RemoteServer, WebScenario};
-use fantoccini::Locator;
+use fantoccini::{Client, Locator};
+
+async fn type_into(c: &Client, css: &str, text: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
 
 #[tokio::test]
 async fn search_then_package_page_then_remote_follow() {
@@ -22,18 +40,8 @@ async fn search_then_package_page_then_remote_follow() {
 
     c.goto(&s.server.url("/")).await.unwrap();
     browser.screenshot("home").await;
-    c.find(Locator::Css("input#q"))
-        .await
-        .unwrap()
-        .send_keys("serde")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.big-search button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "input#q", "serde").await;
+    click(c, "form.big-search button").await;
     // serde was unknown: the search created it from the fixture registry.
     let handle = c
         .find(Locator::Css("input.handle-text"))
@@ -75,18 +83,8 @@ async fn search_then_package_page_then_remote_follow() {
     );
     browser.screenshot("package").await;
 
-    c.find(Locator::Css("input[name=account]"))
-        .await
-        .unwrap()
-        .send_keys(&format!("@alice@{}", remote.host))
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.remote-follow button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "input[name=account]", &format!("@alice@{}", remote.host)).await;
+    click(c, "form.remote-follow button").await;
     let confirm = c
         .wait()
         .for_element(Locator::Css("h1#confirm"))
@@ -107,18 +105,8 @@ async fn search_then_package_page_then_remote_follow() {
     c.goto(&s.server.url("/packages/cargo.serde"))
         .await
         .unwrap();
-    c.find(Locator::Css("input[name=account]"))
-        .await
-        .unwrap()
-        .send_keys(&format!("@bob@{}", remote.host))
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.remote-follow button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "input[name=account]", &format!("@bob@{}", remote.host)).await;
+    click(c, "form.remote-follow button").await;
     let message = c
         .find(Locator::Css(".error-message"))
         .await

@@ -8,7 +8,7 @@ use crate::posts::release::note_id;
 use crate::store::Package;
 use crate::store::watch::ReleaseState;
 use crate::web::AppState;
-use crate::web::pages::package::{ADVISORIES_SHOWN, RELEASES_SHOWN};
+use crate::web::pages::package::recent;
 use crate::web::pages::views::AdvisoryView;
 
 /// What an entry is about.
@@ -66,14 +66,7 @@ pub struct PackageFeed {
 /// The feed of `package`.
 pub async fn package_feed(state: &AppState, package: &Package) -> Result<PackageFeed> {
     let page = state.urls.actor(&package.handle);
-    let releases = state
-        .store
-        .recent_releases(package.id, RELEASES_SHOWN)
-        .await?;
-    let advisories = state
-        .store
-        .package_advisories(package, ADVISORIES_SHOWN)
-        .await?;
+    let (releases, advisories) = recent(state, package).await?;
     let mut entries = Vec::new();
     for r in &releases {
         let v = &r.row.version;

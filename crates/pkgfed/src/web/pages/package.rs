@@ -11,6 +11,7 @@ use super::views::{AdvisoryView, Card, ReleaseView};
 use super::{Site, render};
 use crate::error::Result;
 use crate::store::Package;
+use crate::store::pages::{PackageAdvisory, RecentRelease};
 use crate::web::AppState;
 
 /// Most releases a page lists (the store query is bounded by it).
@@ -43,9 +44,12 @@ struct PackagePage<'a> {
     json_url: String,
 }
 
-/// The package page of `package`.
-pub async fn page(state: &AppState, package: &Package) -> Result<Response> {
-    let followers = state.store.count_followers(package.id).await?;
+/// The newest releases and advisories of `package`, as the page and the feeds
+/// list them (bounded by [`RELEASES_SHOWN`] and [`ADVISORIES_SHOWN`]).
+pub async fn recent(
+    state: &AppState,
+    package: &Package,
+) -> Result<(Vec<RecentRelease>, Vec<PackageAdvisory>)> {
     let releases = state
         .store
         .recent_releases(package.id, RELEASES_SHOWN)
@@ -54,6 +58,13 @@ pub async fn page(state: &AppState, package: &Package) -> Result<Response> {
         .store
         .package_advisories(package, ADVISORIES_SHOWN)
         .await?;
+    Ok((releases, advisories))
+}
+
+/// The package page of `package`.
+pub async fn page(state: &AppState, package: &Package) -> Result<Response> {
+    let followers = state.store.count_followers(package.id).await?;
+    let (releases, advisories) = recent(state, package).await?;
     let links = [
         ("Homepage", &package.meta.homepage),
         ("Repository", &package.meta.repository),
