@@ -1,4 +1,4 @@
-//! `get`: WebFinger and actor document GETs.
+//! `get`: WebFinger, actor document and HTML package page GETs.
 //!
 //! One package actor is added with `pkgfed packages add`; then, for each endpoint
 //! in turn, `concurrency` keep-alive connections GET it for `warmup-seconds`
@@ -57,7 +57,7 @@ pub async fn run(args: GetArgs) -> Result<()> {
         server.base()
     );
 
-    let targets: [(&str, String, &'static str); 2] = [
+    let targets: [(&str, String, &'static str); 3] = [
         (
             "webfinger",
             format!("/.well-known/webfinger?resource=acct:{handle}@{host}"),
@@ -68,6 +68,9 @@ pub async fn run(args: GetArgs) -> Result<()> {
             format!("/packages/{handle}"),
             "application/activity+json",
         ),
+        // The same URL as a browser asks for it: the package page (template render
+        // and its four bounded store queries).
+        ("page", format!("/packages/{handle}"), "text/html"),
     ];
     let mut failed = 0;
     for (name, path, accept) in targets {
