@@ -20,6 +20,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/domains/flagged"),
     ("delete", "/api/v1/admin/domains/flagged/{domain}"),
     ("get", "/api/v1/admin/hosts"),
+    ("post", "/api/v1/admin/packages/import"),
     ("get", "/api/v1/admin/registries"),
     ("get", "/api/v1/admin/metrics"),
     ("get", "/api/v1/admin/events"),

@@ -5,25 +5,28 @@
 //! `--token`, else `admin.token` (`PKGFED_ADMIN_TOKEN`), else the one the server
 //! generated in the database. Output is a table, or the API's JSON with `--json`.
 
+mod client;
+mod jobs;
 mod print;
 
 use std::fmt;
-use std::net::SocketAddr;
-use std::time::Duration;
+use std::path::PathBuf;
 
-use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use reqwest::{Method, Response, StatusCode};
+use reqwest::Method;
 use serde_json::Value;
-use url::Url;
 
 use crate::config::Config;
 use crate::store;
-use crate::web::admin::PREFIX;
 use crate::web::admin::auth::load_or_create_token;
+use client::Client;
+pub(super) use client::default_url;
 
 /// `pkgfed admin [--url URL] [--token TOKEN] [--json] <command>`
 #[derive(Args)]
+#[command(
+    after_help = "Example:\n  pkgfed admin hosts\n  pkgfed admin --json failures --limit 20\n  pkgfed admin --url http://10.0.0.5:8080 registries"
+)]
 pub struct AdminArgs {
     /// Where the server listens, e.g. http://127.0.0.1:8080 (default: http://<server.listen>).
     #[arg(long, global = true)]
@@ -56,13 +59,20 @@ impl fmt::Debug for AdminArgs {
 pub enum AdminCommand {
     /// Print the admin API token (admin.token, else the database's; generated there
     /// when missing, as `pkgfed serve` would).
+    #[command(after_help = "Example:\n  pkgfed admin token")]
     Token,
     /// An outbound activity's status, one row per recipient.
+    #[command(
+        after_help = "Example:\n  pkgfed admin activity-status https://pkgs.example.org/packages/cargo.serde/activities/0191…"
+    )]
     ActivityStatus {
         /// The activity id (a URL).
         id: String,
     },
     /// Deliveries that failed for good or were skipped, newest first.
+    #[command(
+        after_help = "Example:\n  pkgfed admin failures --actor pkg:cargo/serde --limit 20\n  pkgfed admin --json failures"
+    )]
     Failures {
         /// Only deliveries signed by this actor: its id (URL), or a purl or handle.
         #[arg(long)]
@@ -72,12 +82,18 @@ pub enum AdminCommand {
         limit: Option<u32>,
     },
     /// Followers that are gone (host unavailable, or inbox answered 404/410).
+    #[command(
+        after_help = "Example:\n  pkgfed admin dead-followers --package pkg:cargo/serde\n  pkgfed admin --json dead-followers"
+    )]
     DeadFollowers {
         /// Only followers of this package (purl or handle).
         #[arg(long)]
         package: Option<String>,
     },
     /// Remove the dead followers.
+    #[command(
+        after_help = "Example:\n  pkgfed admin cleanup-dead-followers --dry-run\n  pkgfed admin cleanup-dead-followers"
+    )]
     CleanupDeadFollowers {
         /// Only followers of this package (purl or handle).
         #[arg(long)]
@@ -87,18 +103,35 @@ pub enum AdminCommand {
         dry_run: bool,
     },
     /// Domains flagged for review after repeated 403s.
+    #[command(
+        after_help = "Example:\n  pkgfed admin flagged-domains\n  pkgfed admin --json flagged-domains"
+    )]
     FlaggedDomains,
     /// Clear a domain's flag.
+    #[command(after_help = "Example:\n  pkgfed admin clear-flagged-domain social.example")]
     ClearFlaggedDomain {
         /// The domain as listed by `flagged-domains`.
         domain: String,
     },
     /// Hosts delivered to, with their circuit-breaker state.
+    #[command(after_help = "Example:\n  pkgfed admin hosts\n  pkgfed admin --json hosts")]
     Hosts,
     /// Registry watcher health: tracked packages, backlog, errors, last success.
+    #[command(after_help = "Example:\n  pkgfed admin registries\n  pkgfed admin --json registries")]
     Registries,
     /// Stream live events until Ctrl-C.
+    #[command(after_help = "Example:\n  pkgfed admin events\n  pkgfed admin --json events | jq .")]
     Events,
+    /// Create package actors from a file of purls, one per line (blank lines and
+    /// `#` comments skipped). Every line is checked first: any bad line is named and
+    /// nothing is imported. Packages already present are skipped.
+    #[command(
+        after_help = "Example:\n  printf 'pkg:cargo/serde\\npkg:npm/left-pad\\n' > packages.txt\n  pkgfed admin import-packages packages.txt"
+    )]
+    ImportPackages {
+        /// The file (one purl per line).
+        file: PathBuf,
+    },
 }
 
 /// Runs an admin subcommand.
@@ -107,6 +140,14 @@ pub async fn run(config: Config, args: AdminArgs) -> anyhow::Result<()> {
         println!("{}", stored_token(&config).await?);
         return Ok(());
     }
+    // An import file is checked whole before anything is sent (nothing changes when
+    // a line is bad).
+    let purls = match &args.command {
+        AdminCommand::ImportPackages { file } => {
+            jobs::read_purls(file, &config.packages.ecosystems)?
+        }
+        _ => Vec::new(),
+    };
     let token = match args.token.clone() {
         Some(t) => t,
         None => stored_token(&config).await?,
@@ -136,6 +177,24 @@ pub async fn run(config: Config, args: AdminArgs) -> anyhow::Result<()> {
             let q = [("package", s(package.as_ref()))];
             let v = client.json(Method::GET, &["followers", "dead"], &q).await?;
             show(json, &v, |v| print::dead(&v["dead_followers"]));
+        }
+        AdminCommand::CleanupDeadFollowers {
+            package,
+            dry_run: false,
+        } => {
+            let v = jobs::cleanup(&client, package.as_deref()).await?;
+            show(json, &v, print::cleanup);
+        }
+        AdminCommand::ImportPackages { .. } => {
+            let v = jobs::import(&client, &purls).await?;
+            show(json, &v, |v| {
+                let n = |k: &str| v[k].as_array().map_or(0, Vec::len);
+                println!(
+                    "imported {} new package(s); {} already present",
+                    n("created"),
+                    n("existing")
+                );
+            });
         }
         AdminCommand::CleanupDeadFollowers { package, dry_run } => {
             let q = [
@@ -190,180 +249,4 @@ fn show(json: bool, v: &Value, table: impl FnOnce(&Value)) {
 async fn stored_token(config: &Config) -> anyhow::Result<String> {
     let store = store::open(&config.storage.database_url).await?;
     Ok(load_or_create_token(&store, &config.admin.token).await?)
-}
-
-/// The admin API over HTTP.
-struct Client {
-    http: reqwest::Client,
-    /// `…/api/v1/admin/` of the server.
-    base: Url,
-    token: String,
-}
-
-impl Client {
-    fn new(config: &Config, url: Option<&str>, token: String) -> anyhow::Result<Self> {
-        let server = match url {
-            Some(u) => u.trim().to_owned(),
-            None => default_url(&config.server.listen)?,
-        };
-        let mut base = Url::parse(&server).with_context(|| {
-            format!("--url `{server}` is not a URL (e.g. http://127.0.0.1:8080)")
-        })?;
-        if !base.path().ends_with('/') {
-            base.set_path(&format!("{}/", base.path()));
-        }
-        let base = base.join(&format!("{}/", PREFIX.trim_start_matches('/')))?;
-        let http = reqwest::Client::builder()
-            // The admin API is reached directly, usually on loopback.
-            .no_proxy()
-            .connect_timeout(Duration::from_secs(5))
-            .build()?;
-        Ok(Self { http, base, token })
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &[&str],
-        query: &[(&str, String)],
-    ) -> anyhow::Result<Response> {
-        let mut url = self.base.clone();
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments.pop_if_empty().extend(path);
-        }
-        for (k, v) in query.iter().filter(|(_, v)| !v.is_empty()) {
-            url.query_pairs_mut().append_pair(k, v);
-        }
-        let response = self
-            .http
-            .request(method, url.clone())
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| {
-                let origin = url.origin().ascii_serialization();
-                if e.is_connect() {
-                    anyhow::anyhow!(
-                        "cannot reach the admin API at {origin}: is `pkgfed serve` running there? \
-                         (pass --url if it listens elsewhere) ({e})"
-                    )
-                } else {
-                    anyhow::anyhow!("request to {origin} failed: {e}")
-                }
-            })?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        let body = response.text().await.unwrap_or_default();
-        let message = serde_json::from_str::<Value>(&body)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_owned))
-            .unwrap_or(body);
-        if status == StatusCode::UNAUTHORIZED {
-            bail!(
-                "the server refused the admin token ({message}); pass --token, set PKGFED_ADMIN_TOKEN, \
-                 or run this with the server's configuration and database"
-            );
-        }
-        bail!("the server answered {status}: {message}");
-    }
-
-    async fn json(
-        &self,
-        method: Method,
-        path: &[&str],
-        query: &[(&str, String)],
-    ) -> anyhow::Result<Value> {
-        let response = tokio::time::timeout(Duration::from_secs(60), async {
-            let r = self.send(method, path, query).await?;
-            anyhow::Ok(r.text().await?)
-        })
-        .await
-        .context("the admin API did not answer within 60 s")??;
-        serde_json::from_str(&response).context("the admin API answered with invalid JSON")
-    }
-
-    /// Prints events as they arrive until Ctrl-C or the server ends the stream.
-    async fn events(&self, json: bool) -> anyhow::Result<()> {
-        let mut response = self.send(Method::GET, &["events"], &[]).await?;
-        // Installed before saying so, so an immediate Ctrl-C still exits cleanly.
-        let mut interrupted = std::pin::pin!(interrupted()?);
-        eprintln!("streaming events; Ctrl-C to stop");
-        let mut parser = print::SseParser::default();
-        loop {
-            let chunk = tokio::select! {
-                () = &mut interrupted => return Ok(()),
-                chunk = response.chunk() => chunk.context("the event stream broke")?,
-            };
-            let Some(chunk) = chunk else {
-                eprintln!("the server closed the event stream");
-                return Ok(());
-            };
-            for message in parser.feed(&chunk) {
-                print::event(json, &message);
-            }
-        }
-    }
-}
-
-/// Resolves on Ctrl-C (SIGINT); the handler is in place when this returns.
-#[cfg(unix)]
-fn interrupted() -> anyhow::Result<impl Future<Output = ()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut sigint = signal(SignalKind::interrupt()).context("cannot handle Ctrl-C")?;
-    Ok(async move {
-        sigint.recv().await;
-    })
-}
-
-/// Resolves on Ctrl-C.
-#[cfg(not(unix))]
-fn interrupted() -> anyhow::Result<impl Future<Output = ()>> {
-    Ok(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-}
-
-/// `http://<server.listen>`, with an unspecified address (0.0.0.0, ::) replaced by
-/// loopback.
-pub(super) fn default_url(listen: &str) -> anyhow::Result<String> {
-    let mut addr: SocketAddr = listen
-        .parse()
-        .with_context(|| format!("server.listen `{listen}` is not an address:port; pass --url"))?;
-    if addr.ip().is_unspecified() {
-        addr.set_ip(match addr {
-            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-        });
-    }
-    Ok(format!("http://{addr}"))
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_url_uses_loopback_for_unspecified_addresses() {
-        assert_eq!(
-            default_url("0.0.0.0:8080").unwrap(),
-            "http://127.0.0.1:8080"
-        );
-        assert_eq!(default_url("[::]:80").unwrap(), "http://[::1]:80");
-        assert_eq!(
-            default_url("192.0.2.1:8080").unwrap(),
-            "http://192.0.2.1:8080"
-        );
-        assert!(default_url("localhost").is_err());
-    }
-
-    #[test]
-    fn urls_are_built_under_the_prefix_with_escaped_segments() {
-        let c = Client::new(&Config::default(), Some("http://127.0.0.1:9/"), "t".into()).unwrap();
-        assert_eq!(c.base.as_str(), "http://127.0.0.1:9/api/v1/admin/");
-        let c = Client::new(&Config::default(), Some("http://h:9/sub"), "t".into()).unwrap();
-        assert_eq!(c.base.as_str(), "http://h:9/sub/api/v1/admin/");
-    }
 }

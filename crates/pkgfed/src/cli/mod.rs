@@ -1,4 +1,4 @@
-//! The command line: `pkgfed serve`, `pkgfed config check`, `pkgfed packages …`,
+//! The command line: `pkgfed init`, `pkgfed serve`, `pkgfed config check`, `pkgfed packages …`,
 //! `pkgfed admin …`, and for packagers and operators `pkgfed healthcheck`,
 //! `pkgfed completions <shell>` and `pkgfed man`.
 //!
@@ -8,8 +8,10 @@ mod admin_cmd;
 mod completions;
 mod config_cmd;
 mod healthcheck;
+mod init_cmd;
 mod man;
 mod packages_cmd;
+mod progress;
 mod serve;
 
 use std::path::PathBuf;
@@ -37,7 +39,12 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a commented pkgfed.toml for a new instance (generated admin token).
+    Init(init_cmd::InitArgs),
     /// Run the server.
+    #[command(
+        after_help = "Example:\n  pkgfed serve --dev      # local test instance on http://127.0.0.1:8080\n  PKGFED_SERVER_BASE_URL=https://pkgs.example.org pkgfed serve"
+    )]
     Serve {
         /// Local test instance: base URL http://<listen>, plain http and private
         /// addresses allowed. Never use on the public internet.
@@ -45,15 +52,21 @@ pub enum Command {
         dev: bool,
     },
     /// Inspect the configuration.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  pkgfed config check")]
     Config(ConfigCommand),
     /// Manage package actors in the local database.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  pkgfed packages add pkg:cargo/serde\n  pkgfed packages list --json"
+    )]
     Packages(PackagesCommand),
     /// Operate the running server through its admin API (delivery state, events).
     Admin(AdminArgs),
     /// Exit 0 when the local server answers GET /healthz with 2xx (for container
     /// health checks on images without curl).
+    #[command(
+        after_help = "Example:\n  HEALTHCHECK CMD [\"pkgfed\", \"healthcheck\"]   # in a Dockerfile\n  pkgfed healthcheck --url http://127.0.0.1:8080/healthz"
+    )]
     Healthcheck {
         /// URL to probe. Default: http://<server.listen>/healthz, on loopback when
         /// listening on all addresses.
@@ -64,12 +77,16 @@ pub enum Command {
         timeout_seconds: u64,
     },
     /// Print the shell completion script for SHELL to stdout.
+    #[command(after_help = "Example:\n  pkgfed completions bash > /etc/bash_completion.d/pkgfed")]
     Completions {
         /// The shell to complete for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the man page pkgfed(1) to stdout, or write all man pages into a directory.
+    #[command(
+        after_help = "Example:\n  pkgfed man | man -l -\n  pkgfed man --dir /usr/share/man/man1"
+    )]
     Man {
         /// Write pkgfed.1 and one page per subcommand into this directory.
         #[arg(long)]
@@ -81,6 +98,9 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate the configuration and print the effective values (secrets redacted).
+    #[command(
+        after_help = "Example:\n  pkgfed config check\n  pkgfed --config /etc/pkgfed/pkgfed.toml config check --dev"
+    )]
     Check {
         /// Validate as `serve --dev` would.
         #[arg(long)]
@@ -92,6 +112,9 @@ pub enum ConfigCommand {
 #[derive(Debug, Subcommand)]
 pub enum PackagesCommand {
     /// Add a package actor, e.g. `pkgfed packages add pkg:cargo/serde`.
+    #[command(
+        after_help = "Example:\n  pkgfed packages add pkg:npm/%40types/node --description \"TypeScript types for Node.js\""
+    )]
     Add {
         /// Package URL (purl), e.g. pkg:npm/%40types/node.
         purl: String,
@@ -111,14 +134,25 @@ pub enum PackagesCommand {
         #[arg(long)]
         license: Option<String>,
     },
-    /// List package actors.
-    List,
+    /// List package actors (handle and purl, one per line).
+    #[command(
+        after_help = "Example:\n  pkgfed packages list\n  pkgfed packages list --json | jq -r '.[].purl'"
+    )]
+    List {
+        /// Print a JSON array of {handle, purl, ecosystem, name} instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show one package actor by purl or handle.
+    #[command(
+        after_help = "Example:\n  pkgfed packages show pkg:cargo/serde\n  pkgfed packages show cargo.serde"
+    )]
     Show {
         /// purl or handle.
         package: String,
     },
     /// Remove a package actor (with its followers) by purl or handle.
+    #[command(after_help = "Example:\n  pkgfed packages remove pkg:cargo/serde")]
     Remove {
         /// purl or handle.
         package: String,
@@ -150,6 +184,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Man { dir } => return man::run(dir.as_deref()),
         _ => {}
     }
+    // `init` writes the configuration file, so it must not read one first.
+    if let Command::Init(args) = cli.command {
+        crate::telemetry::logging::init(crate::config::LogFormat::Pretty);
+        let path = cli.config.unwrap_or_else(|| PathBuf::from("pkgfed.toml"));
+        return init_cmd::run(args, &path);
+    }
     let config = load_config(cli.config.as_ref())?;
     crate::telemetry::logging::init(config.log.format);
     match cli.command {
@@ -168,6 +208,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             healthcheck::run(&url, Duration::from_secs(timeout_seconds)).await
         }
         // Handled above, before the configuration is loaded.
-        Command::Completions { .. } | Command::Man { .. } => Ok(()),
+        Command::Init(_) | Command::Completions { .. } | Command::Man { .. } => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand, at every depth, shows an example in its `--help`.
+    #[test]
+    fn every_subcommand_help_has_an_example() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                let path = format!("{path} {}", sub.get_name());
+                let help = sub
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                if !help.starts_with("Example:\n  ") {
+                    missing.push(path.clone());
+                }
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "pkgfed", &mut missing);
+        assert!(missing.is_empty(), "no example in the help of: {missing:?}");
     }
 }

@@ -46,17 +46,28 @@ pub async fn run(config: Config, cmd: PackagesCommand) -> anyhow::Result<()> {
             println!("added {}", p.purl);
             print_package(&p, urls.as_ref());
         }
-        PackagesCommand::List => {
+        PackagesCommand::List { json } => {
             let mut after = None;
             let mut n = 0;
+            let mut rows = Vec::new();
             loop {
                 let page = store.list_packages(after, 500).await?;
                 let Some(last) = page.last() else { break };
                 after = Some(last.id);
                 for p in &page {
                     n += 1;
-                    println!("{}\t{}", p.handle, p.purl);
+                    if json {
+                        rows.push(serde_json::json!({
+                            "handle": p.handle, "purl": p.purl,
+                            "ecosystem": p.ecosystem.as_str(), "name": p.name,
+                        }));
+                    } else {
+                        println!("{}\t{}", p.handle, p.purl);
+                    }
                 }
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
             }
             eprintln!("{n} package(s)");
         }

@@ -33,8 +33,9 @@ pub async fn load_or_create_token(store: &SharedStore, configured: &str) -> Resu
     Ok(stored)
 }
 
-/// 32 random bytes, base64url without padding (43 characters).
-fn generate() -> Result<String> {
+/// A fresh admin token: 32 random bytes, base64url without padding (43 characters).
+/// `pkgfed init` writes one into a new configuration file.
+pub fn generate() -> Result<String> {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes)
         .map_err(|_| Error::Internal("the system random generator failed".into()))?;

@@ -10,6 +10,7 @@
 //! | `GET /followers/dead?package=`, `POST /followers/dead/cleanup?dry_run=&package=` | [`followers`] |
 //! | `GET /domains/flagged`, `DELETE /domains/flagged/{domain}` | [`domains`] |
 //! | `GET /hosts` | [`hosts`] |
+//! | `POST /packages/import` | [`packages`] |
 //! | `GET /registries` | [`registries`] |
 //! | `GET /metrics` (Prometheus text) | [`crate::web::metrics`] |
 //! | `GET /events` (Server-Sent Events) | [`events`] |
@@ -23,6 +24,7 @@ pub mod events;
 pub mod followers;
 pub mod hosts;
 pub mod openapi;
+pub mod packages;
 pub mod registries;
 
 use axum::Router;
@@ -49,6 +51,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/domains/flagged", get(domains::flagged))
         .route("/domains/flagged/{domain}", delete(domains::clear))
         .route("/hosts", get(hosts::list))
+        .route("/packages/import", post(packages::import))
         .route("/registries", get(registries::list))
         .route("/metrics", get(crate::web::metrics::metrics))
         .route("/events", get(events::stream))

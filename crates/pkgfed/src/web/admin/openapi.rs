@@ -178,6 +178,28 @@ pub fn spec() -> Value {
                     "401": unauthorized
                 }
             }},
+            "/api/v1/admin/packages/import": { "post": {
+                "operationId": "importPackages",
+                "summary": "Creates package actors from purls. All or nothing at validation: a purl that does not parse \
+                            or names an ecosystem that is not enabled gets 400 naming its index, and nothing is created. \
+                            Packages already present are listed as `existing`.",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["purls"], "additionalProperties": false,
+                    "properties": { "purls": { "type": "array", "minItems": 1, "maxItems": 100,
+                        "items": { "type": "string", "examples": ["pkg:cargo/serde"] } } }
+                } } } },
+                "responses": {
+                    "200": ok("What was created and what existed.", json!({
+                        "type": "object", "required": ["created", "existing"],
+                        "properties": {
+                            "created": { "type": "array", "items": { "type": "string" } },
+                            "existing": { "type": "array", "items": { "type": "string" } }
+                        }
+                    })),
+                    "400": error("The body is malformed, has 0 or more than 100 purls, or one purl is invalid; `error` names it."),
+                    "401": unauthorized
+                }
+            }},
             "/api/v1/admin/registries": { "get": {
                 "operationId": "registries",
                 "summary": "Registry watcher health: tracked packages, backlog, erroring packages, request counters, \
