@@ -1,19 +1,10 @@
-//! A PyPI JSON API project document as the PyPI adapter reads it, then the version ordering the watcher applies to the result.
+//! A PyPI JSON API project document as the PyPI adapter reads it, then the version
+//! ordering the watcher applies to the result.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pkgfed_registries::{Ecosystem, PackageId, fuzzing};
+use pkgfed_registries::{Ecosystem, fuzzing};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(package) = PackageId::new(Ecosystem::Pypi, "requests") else {
-        return;
-    };
-    if let Ok(snapshot) = fuzzing::pypi_json(data, &package) {
-        let listed: Vec<&str> = snapshot
-            .versions
-            .iter()
-            .map(|v| v.version.as_str())
-            .collect();
-        pkgfed_fuzz::check_version_order(Ecosystem::Pypi, &listed);
-    }
+    pkgfed_fuzz::check_snapshot_parser(Ecosystem::Pypi, "requests", data, fuzzing::pypi_json);
 });

@@ -199,3 +199,33 @@ pub mod inbound {
         }
     }
 }
+
+/// Runs a registry response parser that returns a [`Snapshot`] on `data`, as
+/// the adapter would for `name` in `ecosystem`, then the version-order oracle
+/// on what it returned.
+///
+/// [`Snapshot`]: pkgfed_registries::adapter::Snapshot
+pub fn check_snapshot_parser(
+    ecosystem: Ecosystem,
+    name: &str,
+    data: &[u8],
+    parse: fn(
+        &[u8],
+        &pkgfed_registries::PackageId,
+    ) -> Result<
+        pkgfed_registries::adapter::Snapshot,
+        pkgfed_registries::adapter::RegistryError,
+    >,
+) {
+    let Ok(package) = pkgfed_registries::PackageId::new(ecosystem, name) else {
+        return;
+    };
+    if let Ok(snapshot) = parse(data, &package) {
+        let listed: Vec<&str> = snapshot
+            .versions
+            .iter()
+            .map(|v| v.version.as_str())
+            .collect();
+        check_version_order(ecosystem, &listed);
+    }
+}

@@ -126,145 +126,150 @@ fn assert_forbidden(
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+/// Runs `body` on a runtime inside test `name`'s network namespace (the outer
+/// run only starts the inner one and checks it passed).
+fn in_sandbox<F: Future<Output = ()>>(name: &str, body: impl FnOnce() -> F) {
+    if sandbox::enter(name) {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(body());
+    }
 }
 
 #[test]
 fn private_ip_literals_in_every_spelling_are_refused_without_connecting() {
-    if !sandbox::enter("private_ip_literals_in_every_spelling_are_refused_without_connecting") {
-        return;
-    }
-    runtime().block_on(async {
-        let m = Matrix::start().await;
-        let lo = "127.0.0.1";
-        let ten = "10.1.2.3";
-        let cases = [
-            m.url("127.0.0.1", lo, "users/a#main-key"),
-            m.url("127.5.6.7", "127.5.6.7", ""),
-            m.url("[::1]", "::1", "actor"),
-            m.url("[::]", "::1", ""),
-            m.url("[::ffff:127.0.0.1]", lo, "inbox"),
-            m.url("0.0.0.0", lo, ""),
-            m.url("169.254.169.254", "169.254.169.254", "latest/meta-data/"),
-            m.url(ten, ten, ""),
-            m.url("172.16.0.1", "172.16.0.1", ""),
-            m.url("172.31.255.254", "172.31.255.254", ""),
-            m.url("192.168.1.1", "192.168.1.1", ""),
-            m.url("[fc00::1]", "fc00::1", ""),
-            m.url("[fd00:ec2::254]", "fd00:ec2::254", "latest/meta-data/"),
-            m.url("[::ffff:10.1.2.3]", ten, ""),
-            "http://[fe80::1]:8080/".to_owned(),
-            // Decimal, octal and hex IPv4 spellings (WHATWG URL parsing).
-            m.url("2130706433", lo, ""),
-            m.url("0177.0.0.1", lo, ""),
-            m.url("0x7f.1", lo, ""),
-            m.url("0177.1", lo, ""),
-            m.url("167838211", ten, ""),
-            m.url("012.1.2.3", ten, ""),
-            m.url("0xa9fea9fe", "169.254.169.254", "latest/meta-data/"),
-            m.url("0251.0376.0251.0376", "169.254.169.254", ""),
-        ];
-        for url in &cases {
-            m.get_refused(url).await;
-            m.post_refused(url).await;
-        }
-        m.assert_no_connections();
-    });
+    in_sandbox(
+        "private_ip_literals_in_every_spelling_are_refused_without_connecting",
+        || async {
+            let m = Matrix::start().await;
+            let lo = "127.0.0.1";
+            let ten = "10.1.2.3";
+            let cases = [
+                m.url("127.0.0.1", lo, "users/a#main-key"),
+                m.url("127.5.6.7", "127.5.6.7", ""),
+                m.url("[::1]", "::1", "actor"),
+                m.url("[::]", "::1", ""),
+                m.url("[::ffff:127.0.0.1]", lo, "inbox"),
+                m.url("0.0.0.0", lo, ""),
+                m.url("169.254.169.254", "169.254.169.254", "latest/meta-data/"),
+                m.url(ten, ten, ""),
+                m.url("172.16.0.1", "172.16.0.1", ""),
+                m.url("172.31.255.254", "172.31.255.254", ""),
+                m.url("192.168.1.1", "192.168.1.1", ""),
+                m.url("[fc00::1]", "fc00::1", ""),
+                m.url("[fd00:ec2::254]", "fd00:ec2::254", "latest/meta-data/"),
+                m.url("[::ffff:10.1.2.3]", ten, ""),
+                "http://[fe80::1]:8080/".to_owned(),
+                // Decimal, octal and hex IPv4 spellings (WHATWG URL parsing).
+                m.url("2130706433", lo, ""),
+                m.url("0177.0.0.1", lo, ""),
+                m.url("0x7f.1", lo, ""),
+                m.url("0177.1", lo, ""),
+                m.url("167838211", ten, ""),
+                m.url("012.1.2.3", ten, ""),
+                m.url("0xa9fea9fe", "169.254.169.254", "latest/meta-data/"),
+                m.url("0251.0376.0251.0376", "169.254.169.254", ""),
+            ];
+            for url in &cases {
+                m.get_refused(url).await;
+                m.post_refused(url).await;
+            }
+            m.assert_no_connections();
+        },
+    );
 }
 
 #[test]
 fn host_names_resolving_to_private_addresses_are_refused_without_connecting() {
-    if !sandbox::enter("host_names_resolving_to_private_addresses_are_refused_without_connecting") {
-        return;
-    }
-    runtime().block_on(async {
-        let m = Matrix::start().await;
-        let cases = [
-            m.url("localhost", "127.0.0.1", "users/a"),
-            m.url("LOCALHOST", "127.0.0.1", ""),
-            m.url("loopback.test", "127.0.0.1", ""),
-            m.url("loopback.test.", "127.0.0.1", ""),
-            m.url("loopback-alias.test", "127.5.6.7", ""),
-            m.url("mapped.test", "127.0.0.1", ""),
-            m.url("metadata.test", "169.254.169.254", "latest/meta-data/"),
-            m.url("internal.test", "10.1.2.3", "inbox"),
-            m.url("router.test", "192.168.1.1", ""),
-            m.url("ula.test", "fc00::1", ""),
-            // One allowed and one private answer: refused outright.
-            m.url("mixed.test", "10.1.2.3", ""),
-        ];
-        for url in &cases {
-            m.get_refused(url).await;
-            m.post_refused(url).await;
-        }
-        m.assert_no_connections();
+    in_sandbox(
+        "host_names_resolving_to_private_addresses_are_refused_without_connecting",
+        || async {
+            let m = Matrix::start().await;
+            let cases = [
+                m.url("localhost", "127.0.0.1", "users/a"),
+                m.url("LOCALHOST", "127.0.0.1", ""),
+                m.url("loopback.test", "127.0.0.1", ""),
+                m.url("loopback.test.", "127.0.0.1", ""),
+                m.url("loopback-alias.test", "127.5.6.7", ""),
+                m.url("mapped.test", "127.0.0.1", ""),
+                m.url("metadata.test", "169.254.169.254", "latest/meta-data/"),
+                m.url("internal.test", "10.1.2.3", "inbox"),
+                m.url("router.test", "192.168.1.1", ""),
+                m.url("ula.test", "fc00::1", ""),
+                // One allowed and one private answer: refused outright.
+                m.url("mixed.test", "10.1.2.3", ""),
+            ];
+            for url in &cases {
+                m.get_refused(url).await;
+                m.post_refused(url).await;
+            }
+            m.assert_no_connections();
 
-        // The control: the allowed remote answers, by name and by address.
-        for url in [
-            m.remote("ok"),
-            format!("http://{PUBLIC}:{}/ok", m.remote.port),
-        ] {
-            let fetched = m
-                .fetcher
-                .get(&Url::parse(&url).unwrap(), ACCEPT, None)
-                .await;
-            assert_eq!(fetched.unwrap().status, StatusCode::OK, "control {url}");
-        }
-        assert_eq!(m.remote.seen(), ["/ok", "/ok"]);
-    });
+            // The control: the allowed remote answers, by name and by address.
+            for url in [
+                m.remote("ok"),
+                format!("http://{PUBLIC}:{}/ok", m.remote.port),
+            ] {
+                let fetched = m
+                    .fetcher
+                    .get(&Url::parse(&url).unwrap(), ACCEPT, None)
+                    .await;
+                assert_eq!(fetched.unwrap().status, StatusCode::OK, "control {url}");
+            }
+            assert_eq!(m.remote.seen(), ["/ok", "/ok"]);
+        },
+    );
 }
 
 #[test]
 fn redirect_chains_ending_at_private_addresses_stop_before_the_private_hop() {
-    if !sandbox::enter("redirect_chains_ending_at_private_addresses_stop_before_the_private_hop") {
-        return;
-    }
-    runtime().block_on(async {
-        let m = Matrix::start().await;
-        let hop = format!("http://hop.test:{}/hop", m.remote.port);
-        m.remote.route("/start", Response::Redirect(hop));
-        m.remote.route(
-            "/hop",
-            Response::Redirect(m.url("internal.test", "10.1.2.3", "key")),
-        );
-        let targets = [
-            m.url("169.254.169.254", "169.254.169.254", "latest/meta-data/"),
-            m.url("localhost", "127.0.0.1", ""),
-            m.url("2130706433", "127.0.0.1", ""),
-            m.url("[fd00:ec2::254]", "fd00:ec2::254", ""),
-            m.url("[::ffff:192.168.1.1]", "192.168.1.1", ""),
-        ];
-        for (i, target) in targets.iter().enumerate() {
-            m.remote
-                .route(&format!("/to{i}"), Response::Redirect(target.clone()));
-        }
+    in_sandbox(
+        "redirect_chains_ending_at_private_addresses_stop_before_the_private_hop",
+        || async {
+            let m = Matrix::start().await;
+            let hop = format!("http://hop.test:{}/hop", m.remote.port);
+            m.remote.route("/start", Response::Redirect(hop));
+            m.remote.route(
+                "/hop",
+                Response::Redirect(m.url("internal.test", "10.1.2.3", "key")),
+            );
+            let targets = [
+                m.url("169.254.169.254", "169.254.169.254", "latest/meta-data/"),
+                m.url("localhost", "127.0.0.1", ""),
+                m.url("2130706433", "127.0.0.1", ""),
+                m.url("[fd00:ec2::254]", "fd00:ec2::254", ""),
+                m.url("[::ffff:192.168.1.1]", "192.168.1.1", ""),
+            ];
+            for (i, target) in targets.iter().enumerate() {
+                m.remote
+                    .route(&format!("/to{i}"), Response::Redirect(target.clone()));
+            }
 
-        // remote.test → hop.test (both allowed) → internal.test (10.1.2.3).
-        m.get_refused(&m.remote("start")).await;
-        assert_eq!(
-            m.remote.seen(),
-            ["/start", "/hop"],
-            "both allowed hops were fetched"
-        );
-        for i in 0..targets.len() {
-            m.get_refused(&m.remote(&format!("to{i}"))).await;
-        }
-        // A POST never follows a redirect: the 302 comes back to the caller.
-        let posted = m
-            .fetcher
-            .post(
-                &Url::parse(&m.remote("to0")).unwrap(),
-                HeaderMap::new(),
-                b"{}".to_vec(),
-                None,
-            )
-            .await
-            .unwrap();
-        assert_eq!(posted.status, StatusCode::FOUND);
-        m.assert_no_connections();
-    });
+            // remote.test → hop.test (both allowed) → internal.test (10.1.2.3).
+            m.get_refused(&m.remote("start")).await;
+            assert_eq!(
+                m.remote.seen(),
+                ["/start", "/hop"],
+                "both allowed hops were fetched"
+            );
+            for i in 0..targets.len() {
+                m.get_refused(&m.remote(&format!("to{i}"))).await;
+            }
+            // A POST never follows a redirect: the 302 comes back to the caller.
+            let posted = m
+                .fetcher
+                .post(
+                    &Url::parse(&m.remote("to0")).unwrap(),
+                    HeaderMap::new(),
+                    b"{}".to_vec(),
+                    None,
+                )
+                .await
+                .unwrap();
+            assert_eq!(posted.status, StatusCode::FOUND);
+            m.assert_no_connections();
+        },
+    );
 }
