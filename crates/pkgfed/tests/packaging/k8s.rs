@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use super::tools::{both, pkgfed, repo_root, require, run};
+use super::tools::{assert_config_accepted, both, repo_root, require, run};
 
 const VALIDATOR: &str = "pip install kubernetes-validate";
 
@@ -92,16 +92,7 @@ fn configmap_is_a_configuration_pkgfed_accepts() {
         return;
     }
     let config = of_kind("ConfigMap");
-    let toml = config["data"]["pkgfed.toml"].as_str().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("pkgfed.toml");
-    std::fs::write(&file, toml).unwrap();
-    let out = run(Command::new(pkgfed())
-        .arg("--config")
-        .arg(&file)
-        .args(["config", "check"])
-        .env_clear());
-    assert!(out.status.success(), "{}", both(&out));
+    assert_config_accepted(config["data"]["pkgfed.toml"].as_str().unwrap());
 }
 
 #[test]

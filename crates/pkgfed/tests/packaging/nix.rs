@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use serde_json::{Value, json};
 
 use super::systemd::service_directives;
-use super::tools::{both, pkgfed, repo_root, require, run};
+use super::tools::{assert_config_accepted, both, repo_root, require, run};
 
 const NIX: &str = "apt-get install nix-bin";
 
@@ -113,15 +113,7 @@ fn module_renders_settings_pkgfed_accepts_with_secrets_outside_the_store() {
         json!(["spam.example"])
     );
     // Rendered to TOML, it is a configuration `pkgfed config check` accepts.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("pkgfed.toml");
-    std::fs::write(&file, toml::to_string(settings).unwrap()).unwrap();
-    let check = run(Command::new(pkgfed())
-        .arg("--config")
-        .arg(&file)
-        .args(["config", "check"])
-        .env_clear());
-    assert!(check.status.success(), "{}", both(&check));
+    assert_config_accepted(&toml::to_string(settings).unwrap());
 
     let service = &v["serviceConfig"];
     let store_config = v["etcConfig"].as_str().unwrap();

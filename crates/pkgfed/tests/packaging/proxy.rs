@@ -46,7 +46,6 @@ fn curl(args: &[&str]) -> (String, String) {
             "\n%{http_code}",
         ])
         .args(args));
-    assert!(out.status.success(), "{}", both(&out));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (body, status) = text.rsplit_once('\n').unwrap();
     (status.to_owned(), body.to_owned())
@@ -177,9 +176,9 @@ fn nginx_example_terminates_tls_passes_host_and_enforces_the_body_limits() {
         "https://pkgs.example.org/packages/serde"
     );
 
-    // Under nginx's limit but over pkgfed's 256 KiB: pkgfed's own 413.
+    // Under the limit: reaches pkgfed, which refuses the unsigned garbage itself.
     let body = d.join("body");
-    std::fs::write(&body, vec![b'x'; 300 * 1024]).unwrap();
+    std::fs::write(&body, vec![b'x'; 200 * 1024]).unwrap();
     let post = |file: &Path| {
         curl(&[
             "--resolve",
@@ -194,10 +193,13 @@ fn nginx_example_terminates_tls_passes_host_and_enforces_the_body_limits() {
         ])
     };
     let (status, text) = post(&body);
-    assert_eq!(status, "413");
+    assert!(
+        status.starts_with('4') && status != "413",
+        "{status} {text}"
+    );
     assert!(!text.contains("nginx"), "pkgfed answers: {text}");
-    // Over nginx's 512k: refused at the proxy, pkgfed never sees it.
-    std::fs::write(&body, vec![b'x'; 600 * 1024]).unwrap();
+    // Over 256 KiB: refused at the proxy with 413, pkgfed never sees it.
+    std::fs::write(&body, vec![b'x'; 300 * 1024]).unwrap();
     let (status, text) = post(&body);
     assert_eq!(status, "413");
     assert!(text.contains("nginx"), "nginx answers: {text}");

@@ -60,6 +60,20 @@ pub fn run(cmd: &mut Command) -> Output {
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
+/// Asserts that `toml` is a configuration `pkgfed config check` accepts (with no
+/// environment), as `pkgfed serve` would.
+pub fn assert_config_accepted(toml: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pkgfed.toml");
+    std::fs::write(&file, toml).unwrap();
+    let out = run(Command::new(pkgfed())
+        .arg("--config")
+        .arg(&file)
+        .args(["config", "check"])
+        .env_clear());
+    assert!(out.status.success(), "{toml}\n{}", both(&out));
+}
+
 /// stdout and stderr of `out`, for assertion messages.
 pub fn both(out: &Output) -> String {
     format!(
