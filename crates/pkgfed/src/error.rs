@@ -46,6 +46,10 @@ pub enum Error {
     /// Anything else internal (500; details logged, not sent).
     #[error("{0}")]
     Internal(String),
+    /// A subsystem failed (outbound, watcher); its error is the source (500; details
+    /// logged, not sent).
+    #[error(transparent)]
+    Failed(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<StoreError> for Error {

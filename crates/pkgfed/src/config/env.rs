@@ -103,7 +103,6 @@ fn parse_like(current: &Value, text: &str) -> Result<Value, String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,5 +1,4 @@
 //! Tests of configuration loading and validation.
-#![allow(clippy::unwrap_used)]
 
 use super::*;
 

@@ -92,7 +92,6 @@ pub fn jrd(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

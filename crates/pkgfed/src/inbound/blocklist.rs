@@ -1,7 +1,7 @@
 //! The domain blocklist: activities and keys from a blocked domain (or any of its
 //! subdomains) are refused with 403 before anything is fetched or stored.
 
-use crate::error::{Error, Result};
+use crate::inbound::error::{InboundError, Result};
 
 /// Whether `host` is `domain` or a subdomain of it, for any blocked domain.
 pub fn is_blocked(blocked: &[String], host: &str) -> bool {
@@ -24,7 +24,7 @@ pub fn check_url(blocked: &[String], url: &str) -> Result<()> {
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
     if is_blocked(blocked, &host) {
-        return Err(Error::Forbidden(format!(
+        return Err(InboundError::Forbidden(format!(
             "domain {host} is blocked on this server"
         )));
     }

@@ -6,12 +6,13 @@
 //!       → side effects (type handlers) → persist → emit event → 202
 //! ```
 //! Each step is a small function in its own module with its own tests. Any step can
-//! stop the request with an [`Error`](crate::error::Error) whose HTTP status is
+//! stop the request with an [`InboundError`] whose HTTP status is
 //! decided in `web::error`; nothing is stored before the signature verified and the
 //! activity validated.
 
 pub mod addressing;
 pub mod blocklist;
+pub mod error;
 pub mod handlers;
 pub mod parse;
 pub mod signer;
@@ -29,12 +30,13 @@ use tokio::sync::Notify;
 use url::Url;
 
 use crate::clock::Clock;
-use crate::error::Result;
 use crate::events::{Event, EventPublisher};
 use crate::federation::urls::Urls;
 use crate::outbound::Outbound;
 use crate::signing::ActorSigner;
+
 use crate::store::{InboundRecord, SharedStore};
+pub use error::{InboundError, Result};
 
 /// What the inbound pipeline and its handlers use. Cheap to clone.
 #[derive(Clone)]

@@ -7,11 +7,11 @@
 use http::HeaderMap;
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::inbound::error::{InboundError, Result};
 
 /// The 413 error for a body over `limit` bytes.
-pub fn too_large(limit: usize) -> Error {
-    Error::PayloadTooLarge(limit)
+pub fn too_large(limit: usize) -> InboundError {
+    InboundError::PayloadTooLarge(limit)
 }
 
 /// Whether a `Content-Type` is one pkgfed accepts for activities:
@@ -37,14 +37,14 @@ pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Value> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if !is_activity_content_type(content_type) {
-        return Err(Error::UnsupportedMediaType(format!(
+        return Err(InboundError::UnsupportedMediaType(format!(
             "content type `{content_type}` is not accepted: send application/activity+json"
         )));
     }
     let value: Value = serde_json::from_slice(body)
-        .map_err(|e| Error::BadRequest(format!("body is not valid JSON: {e}")))?;
+        .map_err(|e| InboundError::BadRequest(format!("body is not valid JSON: {e}")))?;
     if !value.is_object() {
-        return Err(Error::BadRequest(
+        return Err(InboundError::BadRequest(
             "body must be a JSON object (an activity)".into(),
         ));
     }
@@ -52,7 +52,6 @@ pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Value> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -75,18 +74,24 @@ mod tests {
         );
         assert!(matches!(
             parse(&headers("text/plain"), body),
-            Err(Error::UnsupportedMediaType(_))
+            Err(InboundError::UnsupportedMediaType(_))
         ));
         assert!(matches!(
             parse(&HeaderMap::new(), body),
-            Err(Error::UnsupportedMediaType(_))
+            Err(InboundError::UnsupportedMediaType(_))
         ));
     }
 
     #[test]
     fn malformed_json_is_a_bad_request() {
         let h = headers("application/activity+json");
-        assert!(matches!(parse(&h, b"{nope"), Err(Error::BadRequest(_))));
-        assert!(matches!(parse(&h, b"[1,2]"), Err(Error::BadRequest(_))));
+        assert!(matches!(
+            parse(&h, b"{nope"),
+            Err(InboundError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse(&h, b"[1,2]"),
+            Err(InboundError::BadRequest(_))
+        ));
     }
 }

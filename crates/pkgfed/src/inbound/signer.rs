@@ -10,8 +10,8 @@ use pkgfed_protocol::activitystreams::{ActorKey, RemoteActor};
 use pkgfed_protocol::keys::PublicKey;
 use serde_json::Value;
 
-use crate::error::{Error, Result};
 use crate::inbound::Inbound;
+use crate::inbound::error::{InboundError, Result};
 use crate::store::{CachedKey, now_unix};
 
 /// Accept header of actor fetches.
@@ -41,7 +41,7 @@ pub struct Signer {
 impl Signer {
     fn from_cached(c: CachedKey) -> Result<Self> {
         let key = PublicKey::from_pem(&c.public_key_pem).map_err(|e| {
-            Error::Unauthorized(format!("cached key {} is unusable: {e}", c.key_id))
+            InboundError::Unauthorized(format!("cached key {} is unusable: {e}", c.key_id))
         })?;
         Ok(Self {
             key_id: c.key_id,
@@ -69,9 +69,9 @@ pub async fn cached(state: &Inbound, key_id: &str) -> Result<Option<(Signer, boo
 /// Fetches the key and its owner from the network.
 pub async fn fetch(state: &Inbound, key_id: &str) -> Result<Signer> {
     let key_url = url::Url::parse(key_id)
-        .map_err(|e| Error::Unauthorized(format!("keyId `{key_id}` is not a URL: {e}")))?;
+        .map_err(|e| InboundError::Unauthorized(format!("keyId `{key_id}` is not a URL: {e}")))?;
     if !matches!(key_url.scheme(), "http" | "https") {
-        return Err(Error::Unauthorized(format!(
+        return Err(InboundError::Unauthorized(format!(
             "keyId `{key_id}` is not an http(s) URL"
         )));
     }
@@ -83,40 +83,40 @@ pub async fn fetch(state: &Inbound, key_id: &str) -> Result<Signer> {
     // is the actor; fragment ids dereference to the actor.
     let (actor_doc, actor_url) = if doc.get("publicKeyPem").is_some() && doc.get("inbox").is_none()
     {
-        let owner = doc
-            .get("owner")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::Unauthorized(format!("key document {doc_url} has no owner")))?;
-        let owner_url = url::Url::parse(owner)
-            .map_err(|e| Error::Unauthorized(format!("key owner `{owner}` is not a URL: {e}")))?;
+        let owner = doc.get("owner").and_then(Value::as_str).ok_or_else(|| {
+            InboundError::Unauthorized(format!("key document {doc_url} has no owner"))
+        })?;
+        let owner_url = url::Url::parse(owner).map_err(|e| {
+            InboundError::Unauthorized(format!("key owner `{owner}` is not a URL: {e}"))
+        })?;
         (get_json(state, &owner_url).await?, owner_url)
     } else {
         (doc, doc_url)
     };
     let actor = RemoteActor::from_json(&actor_doc).map_err(|e| {
-        Error::Unauthorized(format!("actor document for key {key_id} is unusable: {e}"))
+        InboundError::Unauthorized(format!("actor document for key {key_id} is unusable: {e}"))
     })?;
     // The document must live where it claims to: an actor served from one host cannot
     // speak for another.
     if actor.id.host_str() != actor_url.host_str() || actor.id.host_str() != key_url.host_str() {
-        return Err(Error::Unauthorized(format!(
+        return Err(InboundError::Unauthorized(format!(
             "actor {} was served from {} for key {key_id}: hosts differ",
             actor.id, actor_url
         )));
     }
     let key: &ActorKey = actor.key(key_id).ok_or_else(|| {
-        Error::Unauthorized(format!("actor {} does not publish key {key_id}", actor.id))
+        InboundError::Unauthorized(format!("actor {} does not publish key {key_id}", actor.id))
     })?;
     if let Some(owner) = &key.owner
         && owner != actor.id.as_str()
     {
-        return Err(Error::Unauthorized(format!(
+        return Err(InboundError::Unauthorized(format!(
             "key {key_id} is owned by {owner}, not by {}",
             actor.id
         )));
     }
     let public = PublicKey::from_pem(&key.pem).map_err(|e| {
-        Error::Unauthorized(format!("key {key_id} is not a usable public key: {e}"))
+        InboundError::Unauthorized(format!("key {key_id} is not a usable public key: {e}"))
     })?;
     let pem = key.pem.clone();
     Ok(Signer {
@@ -137,16 +137,16 @@ async fn get_json(state: &Inbound, url: &url::Url) -> Result<Value> {
         .get(url, ACTOR_ACCEPT, Some(&state.instance_signer))
         .await
         .map_err(|e| {
-            Error::Unauthorized(format!("cannot fetch {url} to verify the signature: {e}"))
+            InboundError::Unauthorized(format!("cannot fetch {url} to verify the signature: {e}"))
         })?;
     if !fetched.status.is_success() {
-        return Err(Error::Unauthorized(format!(
+        return Err(InboundError::Unauthorized(format!(
             "cannot fetch {url} to verify the signature: HTTP {}",
             fetched.status.as_u16()
         )));
     }
     serde_json::from_slice(&fetched.body)
-        .map_err(|e| Error::Unauthorized(format!("{url} did not return JSON: {e}")))
+        .map_err(|e| InboundError::Unauthorized(format!("{url} did not return JSON: {e}")))
 }
 
 /// Caches a signer fetched in this request, after its signature verified.

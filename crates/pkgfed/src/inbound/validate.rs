@@ -4,15 +4,15 @@ use pkgfed_protocol::activitystreams::ActivityEnvelope;
 use serde_json::Value;
 
 use super::signer::Signer;
-use crate::error::{Error, Result};
+use crate::inbound::error::{InboundError, Result};
 
 /// Reads the envelope (400 when a required field is missing or not http(s)) and
 /// checks that the signer speaks for the activity's actor (401 otherwise).
 pub fn validate(json: &Value, signer: &Signer) -> Result<ActivityEnvelope> {
     let activity = ActivityEnvelope::from_json(json)
-        .map_err(|e| Error::BadRequest(format!("invalid activity: {e}")))?;
+        .map_err(|e| InboundError::BadRequest(format!("invalid activity: {e}")))?;
     if activity.actor.as_str() != signer.actor_id {
-        return Err(Error::Unauthorized(format!(
+        return Err(InboundError::Unauthorized(format!(
             "activity actor {} is not the owner of key {} ({})",
             activity.actor, signer.key_id, signer.actor_id
         )));
@@ -21,7 +21,6 @@ pub fn validate(json: &Value, signer: &Signer) -> Result<ActivityEnvelope> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -46,7 +45,7 @@ mod tests {
         assert!(validate(&a, &signer("https://a.example/users/a")).is_ok());
         assert!(matches!(
             validate(&a, &signer("https://a.example/users/b")),
-            Err(Error::Unauthorized(_))
+            Err(InboundError::Unauthorized(_))
         ));
     }
 
@@ -60,7 +59,7 @@ mod tests {
             json!({"id":"https://a.example/1","type":"Follow"}),
         ] {
             assert!(
-                matches!(validate(&bad, &s), Err(Error::BadRequest(_))),
+                matches!(validate(&bad, &s), Err(InboundError::BadRequest(_))),
                 "{bad}"
             );
         }

@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::InboundRequest;
 use super::signer::{self, Signer};
-use crate::error::{Error, Result};
 use crate::inbound::Inbound;
+use crate::inbound::error::{InboundError, Result};
 
 /// Parses the signature headers and checks coverage, clock skew and body digest.
 pub fn parse_signature(state: &Inbound, req: &InboundRequest) -> Result<ParsedSignature> {
@@ -28,7 +28,7 @@ pub fn parse_signature(state: &Inbound, req: &InboundRequest) -> Result<ParsedSi
         &req.body,
         &opts,
     )
-    .map_err(|e| Error::Unauthorized(format!("signature refused: {e}")))
+    .map_err(|e| InboundError::Unauthorized(format!("signature refused: {e}")))
 }
 
 /// Whether the activity is an actor deleting itself: its key may be gone (410) by
@@ -67,7 +67,7 @@ pub async fn verify(state: &Inbound, sig: &ParsedSignature, json: &Value) -> Res
         None => signer::fetch(state, &sig.key_id).await?,
     };
     sig.verify(&signer.key).map_err(|e| {
-        Error::Unauthorized(format!(
+        InboundError::Unauthorized(format!(
             "signature does not verify with key {}: {e}",
             sig.key_id
         ))

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::Outbound;
+use super::error::Result;
 use super::outbox;
-use crate::error::Result;
 use crate::federation::activities;
 use crate::store::Package;
 

@@ -107,7 +107,6 @@ pub fn retry_after(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Du
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::time::SystemTime;

@@ -17,6 +17,7 @@
 pub mod accept;
 pub mod attempt;
 pub mod classify;
+pub mod error;
 pub mod housekeeping;
 pub mod outbox;
 mod recorder;
@@ -35,6 +36,8 @@ use crate::config::DeliveryConfig;
 use crate::events::EventPublisher;
 use crate::federation::urls::Urls;
 use crate::store::SharedStore;
+
+pub use error::{OutboundError, Result};
 
 /// What the outbound path uses: the queue in the store, the clock it is scheduled
 /// on, the HTTP client and keys that deliver, and where it reports. Cheap to clone.

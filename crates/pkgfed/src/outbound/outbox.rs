@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::Outbound;
-use crate::error::{Error, Result};
+use super::error::{OutboundError, Result};
 use crate::events::Event;
 use crate::store::delivery::{Audience, DirectTarget, Enqueued, NewOutbound};
 use crate::store::{OutboxItem, Package};
@@ -14,7 +14,7 @@ fn outbound(state: &Outbound, package: &Package, activity: &Value) -> Result<New
     let activity_id = activity
         .get("id")
         .and_then(Value::as_str)
-        .ok_or_else(|| Error::Internal("an outbound activity needs an id".into()))?
+        .ok_or_else(|| OutboundError::NoActivityId)?
         .to_owned();
     Ok(NewOutbound {
         activity_id,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Outbound;
-use crate::error::{Error, Result};
+use super::error::{OutboundError, Result};
 use crate::store::StoreError;
 use crate::store::delivery::{
     AttemptOutcome, AttemptRecord, ClaimedDelivery, HostEffect, HostPolicy, Recorded,
@@ -48,11 +48,9 @@ pub(super) async fn record_loop(
         let results = record_batch(&state, &policy, &batch).await;
         let mut results = results.into_iter();
         for f in batch.drain(..) {
-            let r = results.next().unwrap_or_else(|| {
-                Err(Error::Internal(
-                    "the store recorded fewer attempts than given".into(),
-                ))
-            });
+            let r = results
+                .next()
+                .unwrap_or_else(|| Err(OutboundError::RecordedFewer));
             // The attempt's task may be gone (its runtime shutting down): nothing to tell.
             let _ = f.done.send(r);
         }
@@ -100,10 +98,10 @@ async fn record_batch(
                 .store
                 .record_attempts(std::slice::from_ref(r), policy)
                 .await
-                .map_err(Error::from)
+                .map_err(OutboundError::from)
                 .and_then(|mut v| {
                     v.pop()
-                        .ok_or_else(|| StoreError::Backend("nothing recorded".into()).into())
+                        .ok_or_else(|| StoreError::Inconsistent("nothing recorded".into()).into())
                 }),
         );
     }

@@ -5,7 +5,7 @@
 //!   recommending key rotation.
 
 use super::Outbound;
-use crate::error::Result;
+use super::error::Result;
 use crate::events::Event;
 use crate::store::delivery::{ClaimedDelivery, ReportScope};
 

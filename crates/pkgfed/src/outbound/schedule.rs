@@ -43,7 +43,6 @@ fn jitter_permille(seed: i64, attempts: u32) -> i64 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -16,9 +16,9 @@ use tokio::task::JoinSet;
 use super::Outbound;
 use super::attempt::{self, CAVAGE};
 use super::classify::{Class, classify_error, classify_status};
+use super::error::{OutboundError, Result};
 use super::recorder::{Finished, record_loop};
 use super::{remediate, schedule};
-use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::store::delivery::{
     AttemptOutcome, ChangeWatch, ClaimLimits, ClaimedDelivery, HostEffect, HostPolicy, Recorded,
@@ -251,12 +251,13 @@ impl Deliverer {
             .store
             .package_by_id(package_id)
             .await?
-            .ok_or_else(|| {
-                Error::Internal(format!("package {package_id} of {} is gone", d.activity_id))
+            .ok_or_else(|| OutboundError::PackageGone {
+                package_id,
+                activity_id: d.activity_id.clone(),
             })?;
         let key = Arc::new(
             RsaPrivateKey::from_pkcs8_pem(&package.private_key_pem)
-                .map_err(|e| Error::Internal(format!("package key unusable: {e}")))?,
+                .map_err(OutboundError::PackageKey)?,
         );
         if let Ok(mut m) = self.keys.lock() {
             m.insert(package_id, key.clone());
@@ -297,10 +298,8 @@ impl Deliverer {
                 now_ms,
                 done,
             })
-            .map_err(|_| Error::Internal("the delivery recorder has stopped".into()))?;
-        recorded
-            .await
-            .map_err(|_| Error::Internal("the delivery recorder dropped an attempt".into()))?
+            .map_err(|_| OutboundError::RecorderStopped)?;
+        recorded.await.map_err(|_| OutboundError::AttemptDropped)?
     }
 
     async fn try_deliver(&self, d: &Arc<ClaimedDelivery>) -> Result<()> {

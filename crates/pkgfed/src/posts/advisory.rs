@@ -160,7 +160,6 @@ pub fn advisory_note(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::store::PackageMeta;

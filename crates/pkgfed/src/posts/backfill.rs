@@ -8,13 +8,16 @@ use pkgfed_registries::advisories::matching;
 use pkgfed_registries::advisories::model::Advisory;
 use pkgfed_registries::versions;
 
-use crate::error::Result;
 use crate::store::watch::ReleaseState;
-use crate::store::{OutboxItem, Package, SharedStore};
+use crate::store::{OutboxItem, Package, SharedStore, StoreResult};
 
 /// The backfill of `package`: its `count` most recent outbox items plus its open
 /// advisories (nothing when `count` is 0).
-pub async fn items(store: &SharedStore, package: &Package, count: u32) -> Result<Vec<OutboxItem>> {
+pub async fn items(
+    store: &SharedStore,
+    package: &Package,
+    count: u32,
+) -> StoreResult<Vec<OutboxItem>> {
     if count == 0 {
         return Ok(Vec::new());
     }
@@ -31,7 +34,7 @@ pub async fn items(store: &SharedStore, package: &Package, count: u32) -> Result
 
 /// The Creates of the package's open advisories that affect its newest version
 /// (part of a new follower's backfill).
-async fn open_advisories(store: &SharedStore, package: &Package) -> Result<Vec<OutboxItem>> {
+async fn open_advisories(store: &SharedStore, package: &Package) -> StoreResult<Vec<OutboxItem>> {
     let posted = store.posted_advisories(package.id).await?;
     if posted.is_empty() {
         return Ok(Vec::new());

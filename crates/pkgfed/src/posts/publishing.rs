@@ -4,10 +4,9 @@
 
 use serde_json::Value;
 
-use crate::error::Result;
 use crate::federation::activities;
-use crate::outbound::Outbound;
 use crate::outbound::outbox;
+use crate::outbound::{Outbound, Result};
 use crate::store::Package;
 use crate::store::delivery::Audience;
 use crate::store::watch::PostRow;

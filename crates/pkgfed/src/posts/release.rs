@@ -181,7 +181,6 @@ pub fn release_note(urls: &Urls, f: &ReleaseFacts<'_>, now_unix: i64) -> Value {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::federation::activities::{PUBLIC, create};

@@ -33,9 +33,27 @@ pub enum StoreError {
         /// What failed.
         message: String,
     },
-    /// The backend failed.
+    /// The backend failed; the driver's error is kept as the source.
     #[error("database error: {0}")]
-    Backend(String),
+    Backend(#[source] sqlx::Error),
+    /// A migration failed.
+    #[error("database error: migration {version} ({name}) failed: {source}")]
+    Migration {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: &'static str,
+        /// What the database said.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A value could not be written as, or read from, the JSON stored in a column.
+    #[error("database error: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The data is not what this pkgfed expects (a newer schema, an unknown
+    /// ecosystem, a row that vanished).
+    #[error("database error: {0}")]
+    Inconsistent(String),
 }
 
 /// Result alias for store calls.

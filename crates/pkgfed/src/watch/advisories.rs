@@ -24,7 +24,7 @@ use pkgfed_registries::versions;
 use sha2::{Digest, Sha256};
 
 use super::Watcher;
-use crate::error::{Error, Result};
+use super::error::{Result, WatchError};
 use crate::events::Event;
 use crate::posts::advisory::{AdvisoryFacts, advisory_note};
 use crate::posts::publishing;
@@ -80,7 +80,7 @@ fn osv_api(state: &Watcher, base_url: url::Url) -> Result<OsvApiSource> {
         &config,
         std::sync::Arc::new(RateLimiter::new(a.requests_per_second)),
     )
-    .map_err(|e| Error::Internal(e.to_string()))
+    .map_err(WatchError::OsvApiConfig)
 }
 
 /// One pass: read the sources (when `read_sources`), take new packages into account,
@@ -172,15 +172,16 @@ async fn read_directories(state: &Watcher) -> Result<(Vec<Advisory>, Vec<(String
             let result = source.scan();
             (result, source.state().clone())
         })
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?;
-        let scan =
-            result.map_err(|e| Error::Internal(format!("reading {}: {e}", dir.display())))?;
+        .await?;
+        let scan = result.map_err(|source| WatchError::Directory {
+            path: dir.display().to_string(),
+            source,
+        })?;
         for e in &scan.errors {
             tracing::warn!(directory = %dir.display(), error = %e, "advisory file skipped");
         }
         out.extend(scan.changed.into_iter().map(|f| f.advisory));
-        let json = serde_json::to_string(&new_state).map_err(|e| Error::Internal(e.to_string()))?;
+        let json = serde_json::to_string(&new_state)?;
         states.push((key, json));
     }
     Ok((out, states))
@@ -216,11 +217,11 @@ async fn read_api(
     let poll = api
         .poll(&packages, &mut api_state)
         .await
-        .map_err(|e| Error::Unavailable(format!("the OSV API: {e}")))?;
+        .map_err(WatchError::OsvApi)?;
     for e in &poll.errors {
         tracing::warn!(error = %e, "OSV API record skipped");
     }
-    let json = serde_json::to_string(&api_state).map_err(|e| Error::Internal(e.to_string()))?;
+    let json = serde_json::to_string(&api_state)?;
     Ok((poll.changed, Some((KEY.to_owned(), json))))
 }
 
@@ -251,7 +252,7 @@ pub async fn ingest(state: &Watcher, adv: &Advisory) -> Result<Option<String>> {
     {
         return Ok(None);
     }
-    let record = adv.to_json().map_err(|e| Error::Internal(e.to_string()))?;
+    let record = adv.to_json()?;
     state
         .store
         .put_advisory(
@@ -310,7 +311,7 @@ async fn act(
     baseline: bool,
 ) -> Result<()> {
     let adv = Advisory::from_osv_json(stored.record.as_bytes(), &stored.advisory_id)
-        .map_err(|e| Error::Internal(e.to_string()))?;
+        .map_err(WatchError::Advisory)?;
     let Ok(id) = PackageId::new(package.ecosystem, &package.name) else {
         return Ok(());
     };

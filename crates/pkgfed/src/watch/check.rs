@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 
 use super::Watcher;
 use super::diff::{Action, diff};
+use super::error::{Result, WatchError};
 use super::schedule;
-use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::federation::{activities, actor};
 use crate::outbound::outbox;
@@ -49,8 +49,8 @@ pub async fn check_package(
         return Ok(CheckReport::default());
     };
     let now = state.clock.now_ms();
-    let id = PackageId::new(package.ecosystem, &package.name)
-        .map_err(|e| Error::Internal(format!("stored package is invalid: {e}")))?;
+    let id =
+        PackageId::new(package.ecosystem, &package.name).map_err(WatchError::InvalidPackage)?;
     // No validators on a baseline: a 304 would leave nothing to compare against.
     let validators = if watch.baseline_done {
         watch.validators.clone()
@@ -153,9 +153,7 @@ async fn apply(
     if snapshot.versions.is_empty() && stored.iter().any(|r| r.state == ReleaseState::Announced) {
         // A registry never lists no versions for a package it serves; treat it as a
         // bad answer rather than withdraw every post.
-        return Err(Error::Internal(
-            "the registry listed no versions for a package with announced releases".into(),
-        ));
+        return Err(WatchError::NoVersions);
     }
     let mut package = package.clone();
     let hash = metadata_hash(&snapshot.metadata);

@@ -139,7 +139,6 @@ fn withdraw(actions: &mut Vec<Action>, mut row: ReleaseRow) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -7,7 +7,7 @@ use pkgfed_registries::{Ecosystem, LimiterHealth};
 use serde::Serialize;
 
 use super::Watcher;
-use crate::error::Result;
+use super::error::Result;
 use crate::events::Event;
 use crate::store::watch::WatchCounts;
 

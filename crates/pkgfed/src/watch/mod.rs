@@ -17,6 +17,7 @@
 pub mod advisories;
 pub mod check;
 pub mod diff;
+pub mod error;
 pub mod health;
 
 pub mod schedule;
@@ -85,6 +86,7 @@ impl AsRef<Outbound> for Watcher {
 }
 
 pub use crate::registries::{Registries, Registry};
+pub use error::{Result, WatchError};
 
 /// Checks claimed from the store per loop turn.
 const BATCH: u32 = 32;

@@ -39,7 +39,6 @@ pub fn jitter(package_id: i64, d: Duration) -> Duration {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

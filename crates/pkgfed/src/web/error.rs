@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::error::Error;
+use crate::inbound::InboundError;
 
 impl Error {
     /// The HTTP status of this error.
@@ -21,7 +22,9 @@ impl Error {
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Gone(_) => StatusCode::GONE,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Store(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Store(_) | Error::Internal(_) | Error::Failed(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }
@@ -44,5 +47,21 @@ impl IntoResponse for Error {
             );
         }
         res
+    }
+}
+
+/// The inbound pipeline's refusals keep their status; its failures are internal.
+impl From<InboundError> for Error {
+    fn from(e: InboundError) -> Self {
+        match e {
+            InboundError::BadRequest(m) => Error::BadRequest(m),
+            InboundError::Unauthorized(m) => Error::Unauthorized(m),
+            InboundError::Forbidden(m) => Error::Forbidden(m),
+            InboundError::PayloadTooLarge(n) => Error::PayloadTooLarge(n),
+            InboundError::UnsupportedMediaType(m) => Error::UnsupportedMediaType(m),
+            InboundError::Store(e) => e.into(),
+            InboundError::Outbound(e) => e.into(),
+            InboundError::Packages(e) => e,
+        }
     }
 }

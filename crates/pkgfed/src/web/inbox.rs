@@ -68,11 +68,11 @@ async fn accept(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
-        return Err(parse::too_large(limit));
+        return Err(parse::too_large(limit).into());
     }
     let body = to_bytes(body, limit)
         .await
-        .map_err(|_| parse::too_large(limit))?;
+        .map_err(|_| Error::from(parse::too_large(limit)))?;
     if let Some(handle) = &inbox_of {
         crate::web::packages::package_or_404(&state, handle).await?;
     }
@@ -95,9 +95,9 @@ async fn accept(
         body,
         inbox_of,
     };
-    match inbound::run(&state.inbound, req).await {
+    match inbound::run(&state.inbound, req).await.map_err(Error::from) {
         Ok(_) => Ok(()),
-        Err(e @ (Error::Store(_) | Error::Internal(_))) => Err(e),
+        Err(e @ (Error::Store(_) | Error::Internal(_) | Error::Failed(_))) => Err(e),
         Err(e) => {
             tracing::info!(status = e.status().as_u16(), reason = %e, "inbox refused a request");
             Err(e)

@@ -97,7 +97,6 @@ pub fn negotiate(headers: &HeaderMap, html_available: bool) -> Result<Representa
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

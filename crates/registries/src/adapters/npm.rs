@@ -189,7 +189,6 @@ impl RegistryAdapter for NpmAdapter {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
 

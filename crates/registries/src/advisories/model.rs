@@ -688,7 +688,6 @@ fn lowest_admitted(req: &SemverReq) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
 

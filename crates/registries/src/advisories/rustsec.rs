@@ -256,7 +256,6 @@ fn split_markdown(markdown: &str) -> (Option<String>, String) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
     use crate::advisories::matching::{describe_affected, is_affected};

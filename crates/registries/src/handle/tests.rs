@@ -1,8 +1,6 @@
 //! Worked examples of the handle scheme; the general properties are checked with
 //! generated names in `tests/handle_properties.rs`.
 
-#![allow(clippy::unwrap_used)]
-
 use super::*;
 
 const CARGO: &[Ecosystem] = &[Ecosystem::Cargo];

@@ -1,7 +1,6 @@
 //! The shapes of what pkgfed sends, as the integration tests (`follow.rs`,
 //! `watch_scenario.rs`, `watch_registries.rs`, `delivery_backfill.rs`) and remote
 //! servers read them.
-#![allow(clippy::unwrap_used)]
 
 use serde_json::json;
 

@@ -4,9 +4,9 @@ use async_trait::async_trait;
 use pkgfed_protocol::activitystreams::id_of;
 
 use super::{ActivityHandler, Context};
-use crate::error::Result;
 use crate::events::Event;
 use crate::inbound::Inbound;
+use crate::inbound::error::Result;
 
 /// Handles `Delete`; only an actor deleting itself has side effects here.
 pub struct DeleteHandler;

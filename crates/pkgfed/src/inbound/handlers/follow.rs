@@ -4,9 +4,9 @@ use async_trait::async_trait;
 use pkgfed_protocol::activitystreams::id_of;
 
 use super::{ActivityHandler, Context};
-use crate::error::Result;
 use crate::events::Event;
 use crate::inbound::Inbound;
+use crate::inbound::error::Result;
 use crate::outbound::{accept, outbox};
 use crate::packages;
 use crate::posts;

@@ -16,8 +16,8 @@ use pkgfed_protocol::activitystreams::ActivityEnvelope;
 use serde_json::Value;
 
 use super::signer::Signer;
-use crate::error::Result;
 use crate::inbound::Inbound;
+use crate::inbound::error::Result;
 
 /// What a handler sees of a verified, persisted activity.
 pub struct Context<'a> {

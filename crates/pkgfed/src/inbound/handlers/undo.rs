@@ -5,9 +5,9 @@ use pkgfed_protocol::activitystreams::id_of;
 use serde_json::Value;
 
 use super::{ActivityHandler, Context};
-use crate::error::Result;
 use crate::events::Event;
 use crate::inbound::Inbound;
+use crate::inbound::error::Result;
 use crate::packages;
 
 /// Handles `Undo`; only `Undo{Follow}` has side effects.

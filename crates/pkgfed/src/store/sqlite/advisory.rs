@@ -5,8 +5,8 @@ use pkgfed_registries::Ecosystem;
 use sqlx::Row;
 
 use super::{SqliteStore, backend};
-use crate::store::StoreResult;
 use crate::store::advisory::*;
+use crate::store::{StoreError, StoreResult};
 
 fn advisory_row(r: &sqlx::sqlite::SqliteRow) -> StoredAdvisory {
     StoredAdvisory {
@@ -20,8 +20,7 @@ fn advisory_row(r: &sqlx::sqlite::SqliteRow) -> StoredAdvisory {
 #[async_trait]
 impl AdvisoryStore for SqliteStore {
     async fn canonical_advisory(&self, ids: &[String]) -> StoreResult<Option<String>> {
-        let ids = serde_json::to_string(ids)
-            .map_err(|e| crate::store::StoreError::Backend(e.to_string()))?;
+        let ids = serde_json::to_string(ids).map_err(StoreError::Json)?;
         sqlx::query_scalar(
             "SELECT advisory_id FROM advisory_aliases WHERE alias IN (SELECT value FROM json_each(?))
              ORDER BY advisory_id LIMIT 1",

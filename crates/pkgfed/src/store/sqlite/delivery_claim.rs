@@ -184,8 +184,7 @@ impl SqliteStore {
             tx.commit().await.map_err(backend)?;
             return Ok(Vec::new());
         }
-        let ids_json =
-            serde_json::to_string(&ids).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let ids_json = serde_json::to_string(&ids).map_err(StoreError::Json)?;
         let mut rows = sqlx::query(
             "UPDATE deliveries SET state = 'in_flight', lease_until = ?1, updated_at = ?2 \
              WHERE id IN (SELECT value FROM json_each(?3)) \

@@ -15,8 +15,8 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use super::json_list;
 use super::{SqliteStore, backend};
-use crate::store::StoreResult;
 use crate::store::delivery::*;
+use crate::store::{StoreError, StoreResult};
 
 pub(super) struct ReportRow<'a> {
     pub(super) activity_id: &'a str,
@@ -195,7 +195,7 @@ impl HostRow {
 }
 
 fn json_text(v: &Value) -> StoreResult<String> {
-    serde_json::to_string(v).map_err(|e| crate::store::StoreError::Backend(e.to_string()))
+    serde_json::to_string(v).map_err(StoreError::Json)
 }
 
 impl SqliteStore {
@@ -421,6 +421,6 @@ impl SqliteStore {
         let mut recorded = self.record_attempts_impl(&[one], policy).await?;
         recorded
             .pop()
-            .ok_or_else(|| crate::store::StoreError::Backend("nothing recorded".into()))
+            .ok_or_else(|| StoreError::Inconsistent("nothing recorded".into()))
     }
 }

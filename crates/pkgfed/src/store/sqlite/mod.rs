@@ -72,7 +72,7 @@ pub(super) fn backend(e: sqlx::Error) -> StoreError {
     {
         return StoreError::Conflict(db.message().to_owned());
     }
-    StoreError::Backend(e.to_string())
+    StoreError::Backend(e)
 }
 
 impl SqliteStore {
@@ -134,14 +134,19 @@ impl SqliteStore {
                 .map_err(backend)?;
         let known = SQLITE.last().map(|m| m.version).unwrap_or_default();
         if let Some(newest) = applied.last().filter(|v| **v > known) {
-            return Err(StoreError::Backend(format!(
+            return Err(StoreError::Inconsistent(format!(
                 "the database is at schema version {newest} but this pkgfed knows only up to {known}: upgrade pkgfed"
             )));
         }
         for m in SQLITE.iter().filter(|m| !applied.contains(&m.version)) {
-            sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(|e| {
-                StoreError::Backend(format!("migration {} ({}) failed: {e}", m.version, m.name))
-            })?;
+            sqlx::raw_sql(m.sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(|source| StoreError::Migration {
+                    version: m.version,
+                    name: m.name,
+                    source,
+                })?;
             sqlx::query(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
             )
@@ -172,7 +177,8 @@ fn package_from_row(row: &SqliteRow) -> StoreResult<Package> {
     let eco: String = row.get("ecosystem");
     Ok(Package {
         id: row.get("id"),
-        ecosystem: Ecosystem::from_str(&eco).map_err(|e| StoreError::Backend(e.to_string()))?,
+        ecosystem: Ecosystem::from_str(&eco)
+            .map_err(|e| StoreError::Inconsistent(e.to_string()))?,
         name_key: row.get("name_key"),
         name: row.get("name"),
         handle: row.get("handle"),
@@ -222,7 +228,7 @@ impl Store for SqliteStore {
             .map_err(backend)?;
         self.instance_key(name)
             .await?
-            .ok_or_else(|| StoreError::Backend("instance key vanished after insert".into()))
+            .ok_or_else(|| StoreError::Inconsistent("instance key vanished after insert".into()))
     }
 
     async fn add_package(&self, new: &NewPackage) -> StoreResult<Package> {
@@ -406,8 +412,7 @@ impl Store for SqliteStore {
     }
 
     async fn record_inbound(&self, r: &InboundRecord) -> StoreResult<bool> {
-        let recipients =
-            serde_json::to_string(&r.recipients).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let recipients = serde_json::to_string(&r.recipients).map_err(StoreError::Json)?;
         let done = sqlx::query(
             "INSERT INTO inbound_activities (activity_id, kind, actor, object_id, recipients, raw, received_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING",
@@ -567,7 +572,7 @@ impl Store for SqliteStore {
 
 /// A list stored as a JSON array (recipients, ids).
 fn json_list(v: &[String]) -> StoreResult<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Backend(e.to_string()))
+    serde_json::to_string(v).map_err(StoreError::Json)
 }
 
 /// A list read back from a JSON array; empty when unreadable.

@@ -8,7 +8,7 @@ use sqlx::sqlite::SqliteRow;
 
 use super::{SqliteStore, backend};
 use crate::store::watch::*;
-use crate::store::{PackageMeta, StoreResult};
+use crate::store::{PackageMeta, StoreError, StoreResult};
 
 /// The columns [`watch_row`] reads, in its order.
 macro_rules! watch_columns {
@@ -190,8 +190,7 @@ impl WatchStore for SqliteStore {
         if keys.is_empty() {
             return Ok(0);
         }
-        let keys = serde_json::to_string(keys)
-            .map_err(|e| crate::store::StoreError::Backend(e.to_string()))?;
+        let keys = serde_json::to_string(keys).map_err(StoreError::Json)?;
         let done = sqlx::query(
             "UPDATE watches SET next_check_at = MIN(next_check_at, ?)
              WHERE tracked = 1 AND package_id IN (

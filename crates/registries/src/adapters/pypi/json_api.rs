@@ -103,7 +103,6 @@ fn normalise_label(label: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
     use crate::Ecosystem;
