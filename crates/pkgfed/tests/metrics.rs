@@ -151,8 +151,12 @@ async fn metrics_show_real_traffic_with_every_documented_series() {
         .await;
 
     let retried = r#"pkgfed_deliveries_total{class="retry"}"#;
+    // The retry is counted when the attempt is classified and becomes a pending row when
+    // the recorder's batch commits just after: wait for both.
+    let pending = r#"pkgfed_delivery_queue_depth{state="pending"}"#;
     within_30s("the retry of the dead inbox", || async {
-        scrape(&server.client, &metrics_url).await.get(retried) > before.get(retried)
+        let now = scrape(&server.client, &metrics_url).await;
+        now.get(retried) > before.get(retried) && now.get(pending) >= 1.0
     })
     .await;
     let after = scrape(&server.client, &metrics_url).await;
