@@ -13,6 +13,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::events::InProcessEvents;
+use crate::federation::domain_policy::DomainPolicy;
 use crate::federation::urls::Urls;
 use crate::inbound::handlers::HandlerRegistry;
 use crate::inbound::{Inbound, InboundSettings};
@@ -58,6 +59,15 @@ impl AppState {
             wake: Arc::new(Notify::new()),
             fetcher: fetcher.clone(),
             instance_key: instance_key.clone(),
+            domains: Arc::new(
+                DomainPolicy::load(
+                    store.clone(),
+                    &settings.blocked_domains,
+                    &settings.allowed_domains,
+                    settings.allowlist_mode,
+                )
+                .await?,
+            ),
             settings: Arc::new(OutboundSettings {
                 delivery: settings.delivery.clone(),
                 fetch: settings.fetch.clone(),
@@ -80,7 +90,6 @@ impl AppState {
                 base_url: settings.base_url.clone(),
                 signature_max_skew: settings.signature_max_skew,
                 actor_cache_ttl: settings.actor_cache_ttl,
-                blocked_domains: settings.blocked_domains.clone(),
                 ecosystems: settings.ecosystems.clone(),
             }),
         };

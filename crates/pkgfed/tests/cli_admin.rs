@@ -184,6 +184,51 @@ fn admin_commands_talk_to_the_running_server() {
     let out = admin(dir.path(), &listen, &["flagged-domains"]);
     assert!(text(&out.stdout).contains("no flagged domains"));
 
+    // Domain blocks at run time: block, list (table and JSON), unblock.
+    let out = admin(dir.path(), &listen, &["blocks"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("no blocked domains"));
+    let out = admin(
+        dir.path(),
+        &listen,
+        &["block", "Spam.Example", "--reason", "spam wave"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("blocked spam.example and its subdomains"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = admin(dir.path(), &listen, &["block", "spam.example"]);
+    assert!(text(&out.stdout).contains("was already blocked"));
+    let out = admin(dir.path(), &listen, &["block", "https://spam.example/"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("only the host"),
+        "{}",
+        text(&out.stderr)
+    );
+    let table = text(&admin(dir.path(), &listen, &["blocks"]).stdout);
+    assert!(table.starts_with("DOMAIN"), "{table}");
+    assert!(
+        table.contains("spam.example") && table.contains("runtime") && table.contains("spam wave"),
+        "{table}"
+    );
+    let out = admin(dir.path(), &listen, &["blocks", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["domain_blocks"][0]["domain"], "spam.example");
+    assert_eq!(v["allowlist_mode"], false);
+    let out = admin(dir.path(), &listen, &["unblock", "spam.example"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("unblocked spam.example"));
+    let out = admin(dir.path(), &listen, &["unblock", "spam.example"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("not blocked"),
+        "{}",
+        text(&out.stderr)
+    );
+
     let out = admin(
         dir.path(),
         &listen,

@@ -113,6 +113,21 @@ pub enum AdminCommand {
         /// The domain as listed by `flagged-domains`.
         domain: String,
     },
+    /// Block a domain and its subdomains now (persisted; no restart needed).
+    Block {
+        /// The domain, e.g. spam.example.
+        domain: String,
+        /// Why (shown by `blocks`).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Remove a run-time domain block.
+    Unblock {
+        /// The domain as listed by `blocks`.
+        domain: String,
+    },
+    /// Blocked domains (configured and run-time).
+    Blocks,
     /// Hosts delivered to, with their circuit-breaker state.
     #[command(after_help = "Example:\n  pkgfed admin hosts\n  pkgfed admin --json hosts")]
     Hosts,
@@ -219,6 +234,39 @@ pub async fn run(config: Config, args: AdminArgs) -> anyhow::Result<()> {
             show(json, &v, |v| {
                 println!("cleared the flag on {}", print::cell(&v["domain"]));
             });
+        }
+        AdminCommand::Block { domain, reason } => {
+            let body = serde_json::json!({ "domain": domain, "reason": reason });
+            let v = client
+                .json_body(Method::POST, &["domain-blocks"], &body)
+                .await?;
+            show(json, &v, |v| {
+                let domain = print::cell(&v["domain"]);
+                if v["changed"].as_bool() == Some(true) {
+                    println!("blocked {domain} and its subdomains");
+                } else {
+                    println!("{domain} was already blocked");
+                }
+            });
+        }
+        AdminCommand::Unblock { domain } => {
+            let v = client
+                .json(Method::DELETE, &["domain-blocks", &domain], &[])
+                .await?;
+            show(json, &v, |v| {
+                let domain = print::cell(&v["domain"]);
+                if v["blocked"].as_bool() == Some(true) {
+                    println!(
+                        "removed the block on {domain}; it is still refused (allow-list mode or a parent domain's block)"
+                    );
+                } else {
+                    println!("unblocked {domain}");
+                }
+            });
+        }
+        AdminCommand::Blocks => {
+            let v = client.json(Method::GET, &["domain-blocks"], &[]).await?;
+            show(json, &v, print::blocks);
         }
         AdminCommand::Hosts => {
             let v = client.json(Method::GET, &["hosts"], &[]).await?;

@@ -125,6 +125,10 @@ pub struct Settings {
     pub actor_cache_ttl: Duration,
     /// Blocked domains, lowercased.
     pub blocked_domains: Vec<String>,
+    /// Allowed domains, lowercased (used in allow-list mode only).
+    pub allowed_domains: Vec<String>,
+    /// Allow-list mode: refuse every domain not in `allowed_domains`.
+    pub allowlist_mode: bool,
     /// Enabled ecosystems.
     pub ecosystems: Vec<Ecosystem>,
     /// Fetcher settings.
@@ -256,12 +260,19 @@ impl Config {
         let mut ecosystems = self.packages.ecosystems.clone();
         ecosystems.sort();
         ecosystems.dedup();
-        let blocked_domains = f
-            .blocked_domains
-            .iter()
-            .map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())
-            .filter(|d| !d.is_empty())
-            .collect();
+        let domains = |list: &[String]| -> Vec<String> {
+            list.iter()
+                .map(|d| {
+                    d.trim()
+                        .trim_start_matches('.')
+                        .trim_end_matches('.')
+                        .to_ascii_lowercase()
+                })
+                .filter(|d| !d.is_empty())
+                .collect()
+        };
+        let blocked_domains = domains(&f.blocked_domains);
+        let allowed_domains = domains(&f.allowed_domains);
         let d = &self.delivery;
         if d.concurrency == 0 || d.per_host_concurrency == 0 {
             return Err(ConfigError::Invalid {
@@ -328,6 +339,8 @@ impl Config {
                 f.actor_cache_ttl_seconds,
             )?,
             blocked_domains,
+            allowed_domains,
+            allowlist_mode: f.allowlist_mode,
             ecosystems,
             fetch: pkgfed_protocol::fetch::FetchConfig {
                 allow_private_addresses: f.allow_private_addresses,

@@ -112,6 +112,11 @@ pub struct FederationConfig {
     pub max_fetch_bytes: usize,
     /// Domains whose activities are refused with 403 (subdomains included).
     pub blocked_domains: Vec<String>,
+    /// Allow-list mode: only these domains (and their subdomains) are talked to.
+    pub allowed_domains: Vec<String>,
+    /// Turns allow-list mode on: every domain not in `allowed_domains` is refused
+    /// like a blocked one (an empty list then refuses every remote server).
+    pub allowlist_mode: bool,
     /// DANGER, local testing only: let outbound requests reach loopback and private
     /// addresses. Leaves pkgfed open to server-side request forgery.
     pub allow_private_addresses: bool,
@@ -155,6 +160,8 @@ impl Default for FederationConfig {
             request_timeout_seconds: 15,
             max_fetch_bytes: 1024 * 1024,
             blocked_domains: Vec::new(),
+            allowed_domains: Vec::new(),
+            allowlist_mode: false,
             allow_private_addresses: false,
         }
     }

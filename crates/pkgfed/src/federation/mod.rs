@@ -5,6 +5,7 @@
 pub mod activities;
 pub mod actor;
 pub mod collections;
+pub mod domain_policy;
 pub mod html;
 pub mod nodeinfo;
 pub mod urls;

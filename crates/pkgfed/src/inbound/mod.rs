@@ -2,7 +2,7 @@
 //! side effects.
 //!
 //! ```text
-//! parse → resolve signer → verify signature → validate → addressing → dedup
+//! parse → domain policy → resolve signer → verify signature → validate → addressing → dedup
 //!       → side effects (type handlers) → persist → emit event → 202
 //! ```
 //! Each step is a small function in its own module with its own tests. Any step can
@@ -11,7 +11,6 @@
 //! activity validated.
 
 pub mod addressing;
-pub mod blocklist;
 pub mod error;
 pub mod handlers;
 pub mod parse;
@@ -72,8 +71,6 @@ pub struct InboundSettings {
     pub signature_max_skew: Duration,
     /// Remote actor cache TTL.
     pub actor_cache_ttl: Duration,
-    /// Blocked domains, lowercased.
-    pub blocked_domains: Vec<String>,
     /// Enabled ecosystems.
     pub ecosystems: Vec<Ecosystem>,
 }
@@ -106,10 +103,19 @@ pub enum Outcome {
 pub async fn run(state: &Inbound, req: InboundRequest) -> Result<Outcome> {
     let json = parse::parse(&req.headers, &req.body)?;
     let signature = verify::parse_signature(state, &req)?;
-    blocklist::check_url(&state.settings.blocked_domains, &signature.key_id)?;
+    // The domain policy before any fetch: the keyId's host, and the actor the body
+    // names (checked again once validated, as the verified actor).
+    let domains = &state.outbound.domains;
+    domains.check_url(&signature.key_id)?;
+    if let Some(actor) = json
+        .get("actor")
+        .and_then(pkgfed_protocol::activitystreams::id_of)
+    {
+        domains.check_url(actor)?;
+    }
     let signer = verify::verify(state, &signature, &json).await?;
     let activity = validate::validate(&json, &signer)?;
-    blocklist::check_url(&state.settings.blocked_domains, activity.actor.as_str())?;
+    domains.check_url(activity.actor.as_str())?;
     let recipients = addressing::local_recipients(&state.urls, &activity, req.inbox_of.as_deref());
 
     let record = InboundRecord {

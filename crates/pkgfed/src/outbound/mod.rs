@@ -34,6 +34,7 @@ use tokio::sync::Notify;
 use crate::clock::Clock;
 use crate::config::DeliveryConfig;
 use crate::events::EventPublisher;
+use crate::federation::domain_policy::DomainPolicy;
 use crate::federation::urls::Urls;
 use crate::store::SharedStore;
 
@@ -57,6 +58,9 @@ pub struct Outbound {
     pub fetcher: Fetcher,
     /// The instance actor's key (signs what the instance actor sends).
     pub instance_key: Arc<RsaPrivateKey>,
+    /// Which domains pkgfed talks to (deliveries to refused ones are skipped; the
+    /// inbound pipeline refuses their activities with the same policy).
+    pub domains: Arc<DomainPolicy>,
     /// The settings the outbound path reads.
     pub settings: Arc<OutboundSettings>,
 }

@@ -304,6 +304,9 @@ impl Deliverer {
 
     async fn try_deliver(&self, d: &Arc<ClaimedDelivery>) -> Result<()> {
         let state = &self.state;
+        if let Some(reason) = refused_by_policy(state, &d.inbox) {
+            return self.skip(d, reason).await;
+        }
         let (class, effect, status, error, scheme) = match self.signing_key(d).await {
             Ok(key) => {
                 let result = attempt::attempt(state, d, key).await;
@@ -424,6 +427,48 @@ impl Deliverer {
         }
         if let Some(status) = recorded.status_changed {
             state.events.publish(Event::ActivityStatusChanged {
+                activity_id: d.activity_id.clone(),
+                status,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Why the domain policy refuses the inbox's host, if it does.
+fn refused_by_policy(state: &Outbound, inbox: &str) -> Option<String> {
+    let host = url::Url::parse(inbox).ok()?.host_str()?.to_owned();
+    state.domains.refusal(&host)
+}
+
+impl Deliverer {
+    /// Records a delivery to a refused domain as skipped, with a report saying why;
+    /// nothing is sent and the host's health is untouched.
+    async fn skip(&self, d: &Arc<ClaimedDelivery>, reason: String) -> Result<()> {
+        let reason = format!("not attempted: {reason}");
+        tracing::info!(inbox = %d.inbox, activity = %d.activity_id, %reason, "delivery skipped");
+        metrics::counter!(crate::telemetry::metrics::DELIVERIES, "class" => "skipped").increment(1);
+        let outcome = AttemptOutcome::Failed {
+            result: ReportResult::Skipped,
+            status: None,
+            reason,
+            action: None,
+        };
+        let now = self.state.clock.now_ms();
+        let recorded = self
+            .record(d, &outcome, HostEffect::Neutral, None, now)
+            .await?;
+        if let Some(report_id) = recorded.report_id {
+            self.state.events.publish(Event::DeliveryReported {
+                report_id,
+                activity_id: d.activity_id.clone(),
+                inbox: d.inbox.clone(),
+                result: ReportResult::Skipped,
+                status_code: None,
+            });
+        }
+        if let Some(status) = recorded.status_changed {
+            self.state.events.publish(Event::ActivityStatusChanged {
                 activity_id: d.activity_id.clone(),
                 status,
             });

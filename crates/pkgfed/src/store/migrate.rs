@@ -41,6 +41,11 @@ pub const SQLITE: &[Migration] = &[
         name: "security advisories",
         sql: include_str!("../../migrations/sqlite/0005_advisories.sql"),
     },
+    Migration {
+        version: 6,
+        name: "domain blocks",
+        sql: include_str!("../../migrations/sqlite/0006_domain_blocks.sql"),
+    },
 ];
 
 /// Why a database whose applied versions are `applied` is not at the schema of

@@ -7,6 +7,7 @@
 
 pub mod advisory;
 pub mod delivery;
+pub mod domain_block;
 pub mod migrate;
 pub mod model;
 pub mod pages;
@@ -70,7 +71,14 @@ pub use watch::WatchStore;
 /// [`DeliveryStore`], registry watching in [`WatchStore`].
 #[async_trait]
 pub trait Store:
-    DeliveryStore + WatchStore + advisory::AdvisoryStore + pages::PageStore + Send + Sync + 'static
+    DeliveryStore
+    + WatchStore
+    + advisory::AdvisoryStore
+    + pages::PageStore
+    + domain_block::DomainBlockStore
+    + Send
+    + Sync
+    + 'static
 {
     /// The instance's private key with this name, if generated.
     async fn instance_key(&self, name: &str) -> StoreResult<Option<String>>;

@@ -28,7 +28,13 @@ const LATENCY_BUCKETS: [f64; 14] = [
 ];
 
 /// The classes of [`DELIVERIES`], registered at zero so dashboards see them at once.
-pub const DELIVERY_CLASSES: [&str; 4] = ["success", "retry", "permanent_failure", "gave_up"];
+pub const DELIVERY_CLASSES: [&str; 5] = [
+    "success",
+    "retry",
+    "permanent_failure",
+    "gave_up",
+    "skipped",
+];
 
 /// Inbox answers registered at zero (others appear when they happen).
 const INBOX_STATUSES: [u16; 7] = [202, 400, 401, 403, 404, 413, 429];

@@ -62,8 +62,14 @@ pub struct Peer {
 
 impl Peer {
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        Self::start_on("127.0.0.1").await
+    }
+
+    /// A peer on another loopback address (e.g. `127.0.0.2`): a second remote
+    /// "domain" for tests that treat two servers differently.
+    pub async fn start_on(ip: &str) -> Self {
+        let listener = TcpListener::bind((ip, 0)).await.unwrap();
+        let base = format!("http://{ip}:{}", listener.local_addr().unwrap().port());
         let state = Arc::new(PeerState {
             base: base.clone(),
             ..Default::default()

@@ -180,6 +180,29 @@ pub fn flagged(v: &Value) {
     );
 }
 
+/// `blocks`.
+pub fn blocks(v: &Value) {
+    if v["allowlist_mode"].as_bool() == Some(true) {
+        println!("allow-list mode: only federation.allowed_domains are federated with");
+    }
+    let rows: Vec<Vec<String>> = items(&v["domain_blocks"])
+        .iter()
+        .map(|d| {
+            vec![
+                cell(&d["domain"]),
+                cell(&d["source"]),
+                time(&d["created_at"]),
+                cell(&d["reason"]),
+            ]
+        })
+        .collect();
+    table(
+        &["DOMAIN", "SOURCE", "ADDED", "REASON"],
+        &rows,
+        "no blocked domains",
+    );
+}
+
 /// `hosts`.
 pub fn hosts(v: &Value) {
     let rows: Vec<Vec<String>> = items(&v["hosts"])

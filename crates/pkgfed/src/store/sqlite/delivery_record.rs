@@ -218,7 +218,16 @@ impl SqliteStore {
         for a in batch {
             let d = a.delivery;
             let now_ms = a.now_ms;
-            let attempts = d.attempts + 1;
+            // A skipped delivery (its domain is refused by the domain policy) was
+            // not attempted.
+            let skipped = matches!(
+                a.outcome,
+                AttemptOutcome::Failed {
+                    result: ReportResult::Skipped,
+                    ..
+                }
+            );
+            let attempts = if skipped { d.attempts } else { d.attempts + 1 };
             let (state, next_at, status, error, report) = match a.outcome {
                 AttemptOutcome::Succeeded { status } => (
                     "succeeded",
@@ -238,7 +247,7 @@ impl SqliteStore {
                     reason,
                     action,
                 } => (
-                    "failed",
+                    if skipped { "skipped" } else { "failed" },
                     now_ms,
                     *status,
                     Some(reason.as_str()),

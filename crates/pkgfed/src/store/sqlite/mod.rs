@@ -3,7 +3,7 @@
 //! This file holds [`SqliteStore`] and the federation half of [`Store`]; the other
 //! halves are one file each: `delivery` (the outbox transaction and the trait's
 //! entry points) with `delivery_claim`, `delivery_record` and `delivery_admin`,
-//! `watch`, `advisory` and `metrics` (what a scrape reads). A second backend gets a sibling folder
+//! `watch`, `advisory`, `domain_block` (run-time domain blocks) and `metrics` (what a scrape reads). A second backend gets a sibling folder
 //! (`store/postgres/`) implementing the same traits of [`crate::store`].
 
 mod advisory;
@@ -11,6 +11,7 @@ mod delivery;
 mod delivery_admin;
 mod delivery_claim;
 mod delivery_record;
+mod domain_block;
 mod metrics;
 mod pages;
 mod watch;

@@ -9,6 +9,7 @@
 //! | `GET /deliveries/failures?actor=&limit=` | [`deliveries`] |
 //! | `GET /followers/dead?package=`, `POST /followers/dead/cleanup?dry_run=&package=` | [`followers`] |
 //! | `GET /domains/flagged`, `DELETE /domains/flagged/{domain}` | [`domains`] |
+//! | `GET /domain-blocks`, `POST /domain-blocks`, `DELETE /domain-blocks/{domain}` | [`domain_blocks`] |
 //! | `GET /hosts` | [`hosts`] |
 //! | `POST /packages/import` | [`packages`] |
 //! | `GET /registries` | [`registries`] |
@@ -19,6 +20,7 @@
 pub mod activities;
 pub mod auth;
 pub mod deliveries;
+pub mod domain_blocks;
 pub mod domains;
 pub mod events;
 pub mod followers;
@@ -50,6 +52,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/followers/dead/cleanup", post(followers::cleanup))
         .route("/domains/flagged", get(domains::flagged))
         .route("/domains/flagged/{domain}", delete(domains::clear))
+        .route(
+            "/domain-blocks",
+            get(domain_blocks::list).post(domain_blocks::add),
+        )
+        .route("/domain-blocks/{domain}", delete(domain_blocks::remove))
         .route("/hosts", get(hosts::list))
         .route("/packages/import", post(packages::import))
         .route("/registries", get(registries::list))

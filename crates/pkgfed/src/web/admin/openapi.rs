@@ -164,6 +164,52 @@ pub fn spec() -> Value {
                     "404": error("The domain is not flagged.")
                 }
             }},
+            "/api/v1/admin/domain-blocks": {
+                "get": {
+                    "operationId": "domainBlocks",
+                    "summary": "Every domain block (configured and added at run time) and whether allow-list mode is on.",
+                    "responses": {
+                        "200": ok("The blocks.", json!({
+                            "type": "object", "required": ["allowlist_mode", "domain_blocks"],
+                            "properties": {
+                                "allowlist_mode": { "type": "boolean", "description": "Only `federation.allowed_domains` are talked to." },
+                                "domain_blocks": { "type": "array", "items": schema("DomainBlock") }
+                            }
+                        })),
+                        "401": unauthorized
+                    }
+                },
+                "post": {
+                    "operationId": "blockDomain",
+                    "summary": "Blocks a domain and its subdomains from the next request on; persisted.",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                        "type": "object", "required": ["domain"], "additionalProperties": false,
+                        "properties": {
+                            "domain": { "type": "string", "description": "A host name (IDNs are stored in ASCII form); no scheme, port or path." },
+                            "reason": { "type": "string", "maxLength": 500 }
+                        }
+                    }}}},
+                    "responses": {
+                        "201": ok("Blocked.", schema("DomainBlockChange")),
+                        "200": ok("It was blocked already; nothing changed.", schema("DomainBlockChange")),
+                        "400": error("The body or the domain is invalid; `error` says what."),
+                        "401": unauthorized
+                    }
+                }
+            },
+            "/api/v1/admin/domain-blocks/{domain}": { "delete": {
+                "operationId": "unblockDomain",
+                "summary": "Removes a run-time domain block.",
+                "parameters": [{ "name": "domain", "in": "path", "required": true,
+                                 "description": "The blocked domain, as listed.",
+                                 "schema": { "type": "string" } }],
+                "responses": {
+                    "200": ok("Unblocked (`blocked` stays true when a configured block or the allow-list still refuses it).", schema("DomainBlockChange")),
+                    "400": bad_request, "401": unauthorized,
+                    "403": error("The domain is blocked by `federation.blocked_domains`: change the configuration."),
+                    "404": error("The domain is not blocked at run time.")
+                }
+            }},
             "/api/v1/admin/hosts": { "get": {
                 "operationId": "hosts",
                 "summary": "Every host delivered to, with its circuit state, availability and queue depth.",
@@ -306,6 +352,18 @@ fn schemas() -> Value {
         "FlaggedDomain": {
             "type": "object", "required": ["domain", "reason", "flagged_at"],
             "properties": { "domain": string, "reason": string, "flagged_at": { "type": "integer" } }
+        },
+        "DomainBlock": {
+            "type": "object", "required": ["domain", "source", "reason", "created_at"],
+            "properties": {
+                "domain": string,
+                "source": { "enum": ["config", "runtime"], "description": "`config`: federation.blocked_domains; `runtime`: added through this API or `pkgfed admin block`." },
+                "reason": string, "created_at": opt_int
+            }
+        },
+        "DomainBlockChange": {
+            "type": "object", "required": ["domain", "blocked", "changed"],
+            "properties": { "domain": string, "blocked": { "type": "boolean" }, "changed": { "type": "boolean" } }
         },
         "HostState": {
             "type": "object",
