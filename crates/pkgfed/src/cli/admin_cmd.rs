@@ -114,6 +114,7 @@ pub enum AdminCommand {
         domain: String,
     },
     /// Block a domain and its subdomains now (persisted; no restart needed).
+    #[command(after_help = "Example:\n  pkgfed admin block spam.example --reason 'spam wave'")]
     Block {
         /// The domain, e.g. spam.example.
         domain: String,
@@ -122,11 +123,13 @@ pub enum AdminCommand {
         reason: String,
     },
     /// Remove a run-time domain block.
+    #[command(after_help = "Example:\n  pkgfed admin unblock spam.example")]
     Unblock {
         /// The domain as listed by `blocks`.
         domain: String,
     },
     /// Blocked domains (configured and run-time).
+    #[command(after_help = "Example:\n  pkgfed admin blocks\n  pkgfed admin --json blocks")]
     Blocks,
     /// Hosts delivered to, with their circuit-breaker state.
     #[command(after_help = "Example:\n  pkgfed admin hosts\n  pkgfed admin --json hosts")]
