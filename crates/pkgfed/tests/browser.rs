@@ -12,7 +12,8 @@ use common::web::{RemoteServer, WebScenario};
 use fantoccini::{Client, Locator};
 
 async fn type_into(c: &Client, css: &str, text: &str) {
-    c.find(Locator::Css(css))
+    c.wait()
+        .for_element(Locator::Css(css))
         .await
         .unwrap()
         .send_keys(text)
@@ -21,7 +22,8 @@ async fn type_into(c: &Client, css: &str, text: &str) {
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
+    c.wait()
+        .for_element(Locator::Css(css))
         .await
         .unwrap()
         .click()
@@ -44,7 +46,8 @@ async fn search_then_package_page_then_remote_follow() {
     click(c, "form.big-search button").await;
     // serde was unknown: the search created it from the fixture registry.
     let handle = c
-        .find(Locator::Css("input.handle-text"))
+        .wait()
+        .for_element(Locator::Css("input.handle-text"))
         .await
         .unwrap()
         .prop("value")
@@ -63,14 +66,16 @@ async fn search_then_package_page_then_remote_follow() {
     assert_eq!(copy_hidden, serde_json::Value::Bool(false));
     browser.screenshot("search").await;
 
-    c.find(Locator::LinkText("serde"))
+    c.wait()
+        .for_element(Locator::LinkText("serde"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
     let h1 = c
-        .find(Locator::Css("h1"))
+        .wait()
+        .for_element(Locator::Css("h1"))
         .await
         .unwrap()
         .text()
@@ -107,8 +112,10 @@ async fn search_then_package_page_then_remote_follow() {
         .unwrap();
     type_into(c, "input[name=account]", &format!("@bob@{}", remote.host)).await;
     click(c, "form.remote-follow button").await;
+    // The form's POST navigates: wait for the answer page, as for the redirect above.
     let message = c
-        .find(Locator::Css(".error-message"))
+        .wait()
+        .for_element(Locator::Css(".error-message"))
         .await
         .unwrap()
         .text()
@@ -134,12 +141,20 @@ async fn a_published_release_shows_and_is_struck_through_after_a_yank() {
     let page = s.server.url("/packages/cargo.serde");
 
     c.goto(&page).await.unwrap();
-    let first = c.find(Locator::Css("ol#releases li")).await.unwrap();
+    let first = c
+        .wait()
+        .for_element(Locator::Css("ol#releases li"))
+        .await
+        .unwrap();
     assert_eq!(
         first.attr("id").await.unwrap().as_deref(),
         Some("v-1.0.300")
     );
-    let link = c.find(Locator::Css("li#v-1\\.0\\.300 a")).await.unwrap();
+    let link = c
+        .wait()
+        .for_element(Locator::Css("li#v-1\\.0\\.300 a"))
+        .await
+        .unwrap();
     assert_eq!(link.text().await.unwrap(), "1.0.300");
     assert!(
         c.find_all(Locator::Css("li#v-1\\.0\\.300 del"))
@@ -152,7 +167,8 @@ async fn a_published_release_shows_and_is_struck_through_after_a_yank() {
     s.yank_cargo(&serde, "1.0.300").await;
     c.refresh().await.unwrap();
     let struck = c
-        .find(Locator::Css("li#v-1\\.0\\.300 del"))
+        .wait()
+        .for_element(Locator::Css("li#v-1\\.0\\.300 del"))
         .await
         .unwrap()
         .text()
@@ -175,7 +191,8 @@ async fn a_published_release_shows_and_is_struck_through_after_a_yank() {
         .await
         .unwrap();
     let h1 = c
-        .find(Locator::Css("h1"))
+        .wait()
+        .for_element(Locator::Css("h1"))
         .await
         .unwrap()
         .text()

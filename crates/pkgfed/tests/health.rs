@@ -57,7 +57,7 @@ async fn not_ready_when_a_migration_is_missing() {
     let (status, _, body) = probe(&server, "/readyz").await;
     assert_eq!(status, 503, "{body}");
     assert!(
-        body.starts_with("not ready: the database lacks migrations 5 (security advisories)"),
+        body.starts_with("not ready: the database lacks migrations 6 (domain blocks)"),
         "{body}"
     );
     assert!(body.contains("restart pkgfed"), "{body}");

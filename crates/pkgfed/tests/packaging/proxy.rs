@@ -161,7 +161,7 @@ fn nginx_example_terminates_tls_passes_host_and_enforces_the_body_limits() {
     let webfinger = format!("{base}/.well-known/webfinger?resource=acct:serde@pkgs.example.org");
     // Both servers start asynchronously; bounded wait for the first good answer.
     let mut answer = (String::new(), String::new());
-    for _ in 0..200 {
+    for _ in 0..600 {
         answer = curl(&["--resolve", &resolve, &webfinger]);
         if answer.0 == "200" {
             break;
