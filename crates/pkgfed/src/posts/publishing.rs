@@ -31,7 +31,10 @@ pub async fn publish_note(
     let state = state.as_ref();
     let note_id = note["id"].as_str().unwrap_or_default().to_owned();
     let create = activities::create(note);
-    outbox::publish(state, package, &create, Audience::default()).await?;
+    // The Note is stored before its Create is queued: a follower's server that fetches
+    // the Note as soon as the Create arrives must find it (a 404 there drops the post).
+    // Should pkgfed stop between the two, the release is not yet recorded, so the next
+    // check stores the same Note again and queues the Create then: nothing is lost.
     state
         .store
         .put_post(
@@ -47,6 +50,7 @@ pub async fn publish_note(
             state.clock.now_ms(),
         )
         .await?;
+    outbox::publish(state, package, &create, Audience::default()).await?;
     Ok(note_id)
 }
 
