@@ -30,6 +30,34 @@ fn cursor(raw: &Option<String>, name: &str) -> Result<Option<i64>> {
         .transpose()
 }
 
+/// One page of the collection `id` holding `total` items: the page fetched at
+/// `cursor` (its query parameter's name and value; none for the first page), linking
+/// to the next one when the page is full. `key` is an item's cursor value, `value`
+/// what the page lists for it.
+fn page_of<T>(
+    id: &str,
+    (name, cursor): (&str, Option<i64>),
+    total: u64,
+    items: Vec<T>,
+    key: impl Fn(&T) -> i64,
+    value: impl Fn(T) -> Value,
+) -> Value {
+    let next = (items.len() == PAGE_SIZE as usize)
+        .then(|| items.last().map(|i| format!("{id}?{name}={}", key(i))))
+        .flatten();
+    let page_id = match cursor {
+        Some(c) => format!("{id}?{name}={c}"),
+        None => format!("{id}?page=true"),
+    };
+    page(
+        id,
+        &page_id,
+        total,
+        items.into_iter().map(value).collect(),
+        next,
+    )
+}
+
 /// `GET /packages/{handle}/followers`
 pub async fn followers(
     State(state): State<AppState>,
@@ -49,21 +77,15 @@ pub async fn followers(
         .store
         .followers_page(package.id, after, PAGE_SIZE)
         .await?;
-    let next = (items.len() == PAGE_SIZE as usize)
-        .then(|| items.last().map(|f| format!("{id}?after={}", f.id)))
-        .flatten();
-    let page_id = match after {
-        Some(a) => format!("{id}?after={a}"),
-        None => format!("{id}?page=true"),
-    };
-    let items = items
-        .into_iter()
-        .map(|f| Value::String(f.actor_id))
-        .collect();
-    Ok(activity_response(
-        rep,
-        &page(&id, &page_id, total, items, next),
-    ))
+    let page = page_of(
+        &id,
+        ("after", after),
+        total,
+        items,
+        |f| f.id,
+        |f| Value::String(f.actor_id),
+    );
+    Ok(activity_response(rep, &page))
 }
 
 /// `GET /packages/{handle}/following`: packages follow nobody.
@@ -104,19 +126,13 @@ pub async fn outbox(
         .store
         .outbox_page(package.id, before, PAGE_SIZE)
         .await?;
-    let next = (items.len() == PAGE_SIZE as usize)
-        .then(|| items.last().map(|i| format!("{id}?before={}", i.id)))
-        .flatten();
-    let page_id = match before {
-        Some(b) => format!("{id}?before={b}"),
-        None => format!("{id}?page=true"),
-    };
-    let items = items
-        .into_iter()
-        .map(|i| serde_json::from_str(&i.activity).unwrap_or(Value::String(i.activity_id)))
-        .collect();
-    Ok(activity_response(
-        rep,
-        &page(&id, &page_id, total, items, next),
-    ))
+    let page = page_of(
+        &id,
+        ("before", before),
+        total,
+        items,
+        |i| i.id,
+        |i| serde_json::from_str(&i.activity).unwrap_or(Value::String(i.activity_id)),
+    );
+    Ok(activity_response(rep, &page))
 }

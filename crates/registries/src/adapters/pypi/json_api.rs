@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use super::files::{self, FileFacts};
 use crate::PackageId;
-use crate::adapter::{PackageMetadata, RegistryError, Snapshot, VersionInfo};
-use crate::adapters::{parse_json, rfc3339_secs};
+use crate::adapter::{PackageMetadata, RegistryError, Snapshot};
+use crate::adapters::parse_json;
 
 #[derive(serde::Deserialize)]
 struct Document {
@@ -39,25 +40,15 @@ pub(crate) fn parse(bytes: &[u8], package: &PackageId) -> Result<Snapshot, Regis
         .releases
         .into_iter()
         .map(|(version, files)| {
-            let yanked = !files.is_empty() && files.iter().all(|f| f.yanked);
-            VersionInfo {
-                published_at: files
-                    .iter()
-                    .filter_map(|f| f.upload_time_iso_8601.as_deref().and_then(rfc3339_secs))
-                    .min(),
-                yanked,
-                yanked_reason: yanked
-                    .then(|| {
-                        files
-                            .iter()
-                            .filter_map(|f| f.yanked_reason.as_deref().map(str::trim))
-                            .find(|r| !r.is_empty())
-                            .map(str::to_owned)
-                    })
-                    .flatten(),
-                deprecated: None,
-                version,
-            }
+            let facts: Vec<FileFacts<'_>> = files
+                .iter()
+                .map(|f| FileFacts {
+                    upload_time: f.upload_time_iso_8601.as_deref(),
+                    yanked: f.yanked,
+                    yanked_reason: f.yanked_reason.as_deref(),
+                })
+                .collect();
+            files::release(version, &facts)
         })
         .collect();
     let info = doc.info;

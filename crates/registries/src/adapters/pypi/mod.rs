@@ -20,6 +20,8 @@ pub(crate) mod json_api;
 pub(crate) mod simple;
 pub(crate) mod updates;
 
+mod files;
+
 use std::sync::Arc;
 
 use url::Url;

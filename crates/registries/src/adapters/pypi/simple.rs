@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::adapter::{PackageMetadata, RegistryError, Snapshot, VersionInfo};
-use crate::adapters::{parse_json, rfc3339_secs};
+use super::files::{self, FileFacts};
+use crate::adapter::{PackageMetadata, RegistryError, Snapshot};
+use crate::adapters::parse_json;
 use crate::{Ecosystem, PackageId};
 
 #[derive(serde::Deserialize)]
@@ -108,25 +109,15 @@ pub(crate) fn parse(bytes: &[u8], package: &PackageId) -> Result<Snapshot, Regis
     let versions = by_version
         .into_iter()
         .map(|(version, files)| {
-            let yanked = !files.is_empty() && files.iter().all(|f| is_yanked(&f.yanked));
-            VersionInfo {
-                version: version.to_owned(),
-                published_at: files
-                    .iter()
-                    .filter_map(|f| f.upload_time.as_deref().and_then(rfc3339_secs))
-                    .min(),
-                yanked,
-                yanked_reason: yanked
-                    .then(|| {
-                        files
-                            .iter()
-                            .filter_map(|f| f.yanked.as_str().map(str::trim))
-                            .find(|r| !r.is_empty())
-                            .map(str::to_owned)
-                    })
-                    .flatten(),
-                deprecated: None,
-            }
+            let facts: Vec<FileFacts<'_>> = files
+                .iter()
+                .map(|f| FileFacts {
+                    upload_time: f.upload_time.as_deref(),
+                    yanked: is_yanked(&f.yanked),
+                    yanked_reason: f.yanked.as_str(),
+                })
+                .collect();
+            files::release(version.to_owned(), &facts)
         })
         .collect();
     Ok(Snapshot {
