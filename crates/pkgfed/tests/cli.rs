@@ -2,9 +2,13 @@
 //! `serve --dev` with a clean SIGTERM shutdown.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+
+use common::process::{Running, free_listen, pkgfed_command, raw_get, wait_healthy};
 
 fn pkgfed(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pkgfed"));
@@ -18,9 +22,7 @@ fn pkgfed(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().unwrap()
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::process::text;
 
 #[test]
 fn serve_without_base_url_names_the_key_and_creates_nothing() {
@@ -259,67 +261,30 @@ fn packages_add_list_show_remove() {
 #[test]
 fn serve_dev_starts_answers_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pkgfed"))
-        .current_dir(dir.path())
-        .args(["serve", "--dev"])
-        .env_clear()
-        .env("PKGFED_SERVER_LISTEN", &listen)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until it answers NodeInfo.
-    let started = Instant::now();
-    loop {
-        if let Ok(mut s) = std::net::TcpStream::connect(&listen) {
-            use std::io::{Read, Write};
-            s.write_all(format!("GET /.well-known/nodeinfo HTTP/1.1\r\nHost: {listen}\r\nConnection: close\r\n\r\n").as_bytes())
-                .unwrap();
-            let mut buf = String::new();
-            let _ = s.read_to_string(&mut buf);
-            if buf.starts_with("HTTP/1.1 200") {
-                assert!(
-                    buf.contains(&format!("http://{listen}/nodeinfo/2.1")),
-                    "{buf}"
-                );
-                break;
-            }
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let listen = free_listen();
+    let mut child = Running(
+        pkgfed_command(dir.path(), &listen, &["serve", "--dev"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    wait_healthy(&listen);
+    let nodeinfo = raw_get(&listen, "/.well-known/nodeinfo", "").unwrap();
+    assert!(nodeinfo.starts_with("HTTP/1.1 200"), "{nodeinfo}");
+    assert!(
+        nodeinfo.contains(&format!("http://{listen}/nodeinfo/2.1")),
+        "{nodeinfo}"
+    );
     assert!(
         dir.path().join("pkgfed.db").exists(),
         "database created on first start"
     );
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let stopped = Instant::now();
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            stopped.elapsed() < Duration::from_secs(15),
-            "did not stop after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    child.signal("-TERM");
+    let exit = child.wait_exit("the server after SIGTERM");
     let mut stderr = String::new();
-    use std::io::Read;
     child
+        .0
         .stderr
         .take()
         .unwrap()

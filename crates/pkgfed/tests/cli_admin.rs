@@ -3,110 +3,27 @@
 //! an unreachable server, and `admin events` stopping cleanly on Ctrl-C.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn command(dir: &Path, listen: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pkgfed"));
-    cmd.current_dir(dir)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("PKGFED_SERVER_LISTEN", listen);
-    cmd
-}
+use common::process::{Running, free_listen, pkgfed_command, serve_dev, text};
 
 fn admin(dir: &Path, listen: &str, args: &[&str]) -> Output {
     let mut all = vec!["admin"];
     all.extend_from_slice(args);
-    command(dir, listen, &all).output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// A child process, killed if the test fails before it stops.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// `pkgfed serve --dev` in `dir`, once it answers.
-fn serve(dir: &Path, listen: &str) -> Running {
-    let child = Running(
-        command(dir, listen, &["serve", "--dev"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let started = Instant::now();
-    loop {
-        if let Ok(mut s) = std::net::TcpStream::connect(listen) {
-            s.write_all(
-                format!("GET /.well-known/nodeinfo HTTP/1.1\r\nHost: {listen}\r\nConnection: close\r\n\r\n")
-                    .as_bytes(),
-            )
-            .unwrap();
-            let mut buf = String::new();
-            let _ = s.read_to_string(&mut buf);
-            if buf.starts_with("HTTP/1.1 200") {
-                return child;
-            }
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn signal(child: &Running, sig: &str) {
-    let ok = Command::new("kill")
-        .args([sig, &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-}
-
-fn wait(child: &mut Running, what: &str) -> std::process::ExitStatus {
-    let since = Instant::now();
-    loop {
-        if let Some(exit) = child.0.try_wait().unwrap() {
-            return exit;
-        }
-        assert!(
-            since.elapsed() < Duration::from_secs(15),
-            "{what} did not stop"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    pkgfed_command(dir, listen, &all).output().unwrap()
 }
 
 #[test]
 fn admin_commands_talk_to_the_running_server() {
     let dir = tempfile::tempdir().unwrap();
-    let listen = format!("127.0.0.1:{}", free_port());
-    let mut server = serve(dir.path(), &listen);
+    let listen = free_listen();
+    let mut server = serve_dev(dir.path(), &listen);
 
     // The token the server generated at first start, read from the same database.
     let out = admin(dir.path(), &listen, &["token"]);
@@ -247,7 +164,7 @@ fn admin_commands_talk_to_the_running_server() {
         !err.contains(&token),
         "the real token is never printed: {err}"
     );
-    let elsewhere = format!("http://127.0.0.1:{}", free_port());
+    let elsewhere = format!("http://{}", free_listen());
     let out = admin(dir.path(), &listen, &["hosts", "--url", &elsewhere]);
     assert!(!out.status.success());
     let err = text(&out.stderr);
@@ -256,7 +173,7 @@ fn admin_commands_talk_to_the_running_server() {
 
     // `admin events` streams until Ctrl-C, then exits cleanly.
     let mut events = Running(
-        command(dir.path(), &listen, &["admin", "events"])
+        pkgfed_command(dir.path(), &listen, &["admin", "events"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -279,9 +196,9 @@ fn admin_commands_talk_to_the_running_server() {
         }
         assert!(since.elapsed() < Duration::from_secs(15), "not streaming");
     }
-    signal(&events, "-INT");
-    assert!(wait(&mut events, "admin events").success());
+    events.signal("-INT");
+    assert!(events.wait_exit("admin events").success());
 
-    signal(&server, "-TERM");
-    assert!(wait(&mut server, "the server").success());
+    server.signal("-TERM");
+    assert!(server.wait_exit("the server").success());
 }

@@ -4,68 +4,16 @@
 //! dead followers, and `--json` output of the admin list commands.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::io::{Read, Write};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::path::Path;
+use std::process::Output;
+
+use common::process::{free_listen, pkgfed_command, serve_dev, text};
 use serde_json::Value;
 
-fn command(dir: &Path, listen: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pkgfed"));
-    cmd.current_dir(dir)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("PKGFED_SERVER_LISTEN", listen);
-    cmd
-}
-
 fn run(dir: &Path, listen: &str, args: &[&str]) -> Output {
-    command(dir, listen, args).output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(dir: &Path, listen: &str) -> Running {
-    let child = Running(
-        command(dir, listen, &["serve", "--dev"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let started = Instant::now();
-    loop {
-        if let Ok(mut s) = std::net::TcpStream::connect(listen) {
-            s.write_all(
-                format!("GET /healthz HTTP/1.1\r\nHost: {listen}\r\nConnection: close\r\n\r\n")
-                    .as_bytes(),
-            )
-            .unwrap();
-            let mut buf = String::new();
-            let _ = s.read_to_string(&mut buf);
-            if buf.starts_with("HTTP/1.1 200") {
-                return child;
-            }
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    pkgfed_command(dir, listen, args).output().unwrap()
 }
 
 fn packages(dir: &Path, listen: &str) -> Vec<String> {
@@ -82,13 +30,8 @@ fn packages(dir: &Path, listen: &str) -> Vec<String> {
 #[test]
 fn import_packages_checks_every_line_first_and_shows_progress() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let _server = serve(dir.path(), &listen);
+    let listen = free_listen();
+    let _server = serve_dev(dir.path(), &listen);
 
     // Line 7 is not a purl and line 9 names a disabled ecosystem: both are named,
     // nothing is imported.

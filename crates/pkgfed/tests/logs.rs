@@ -3,26 +3,15 @@
 //! client's when sane, a generated one otherwise), and the admin token never appears.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use common::process::{free_listen, raw_get, wait_healthy};
 use serde_json::Value;
 
 const TOKEN: &str = "log-test-admin-token-0123456789abcdefghij";
-
-/// A raw HTTP/1.1 GET; returns the response head and body.
-fn get(listen: &str, path: &str, extra: &str) -> Option<String> {
-    let mut s = std::net::TcpStream::connect(listen).ok()?;
-    s.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: {listen}\r\n{extra}Connection: close\r\n\r\n")
-            .as_bytes(),
-    )
-    .ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    Some(buf)
-}
 
 fn header<'a>(response: &'a str, name: &str) -> Option<&'a str> {
     response
@@ -37,12 +26,7 @@ fn header<'a>(response: &'a str, name: &str) -> Option<&'a str> {
 #[test]
 fn json_logs_carry_the_request_id_of_the_response_header() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_listen();
     let mut child = Command::new(env!("CARGO_BIN_EXE_pkgfed"))
         .current_dir(dir.path())
         .args(["serve", "--dev"])
@@ -55,24 +39,17 @@ fn json_logs_carry_the_request_id_of_the_response_header() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while get(&listen, "/healthz", "").is_none_or(|r| !r.starts_with("HTTP/1.1 200")) {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_healthy(&listen);
 
-    let given = get(&listen, "/readyz", "X-Request-Id: probe-42\r\n").unwrap();
+    let given = raw_get(&listen, "/readyz", "X-Request-Id: probe-42\r\n").unwrap();
     assert_eq!(header(&given, "x-request-id"), Some("probe-42"));
-    let replaced = get(&listen, "/healthz", "X-Request-Id: not sane!\r\n").unwrap();
+    let replaced = raw_get(&listen, "/healthz", "X-Request-Id: not sane!\r\n").unwrap();
     let generated = header(&replaced, "x-request-id").unwrap().to_owned();
     assert_eq!(generated.len(), 36, "a UUID: {generated}");
-    let unknown = get(&listen, "/no/such/page", "").unwrap();
+    let unknown = raw_get(&listen, "/no/such/page", "").unwrap();
     assert!(unknown.starts_with("HTTP/1.1 404"), "{unknown}");
     let unknown_id = header(&unknown, "x-request-id").unwrap().to_owned();
-    let admin = get(
+    let admin = raw_get(
         &listen,
         "/api/v1/admin/hosts",
         &format!("Authorization: Bearer {TOKEN}\r\n"),

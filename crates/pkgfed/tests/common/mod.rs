@@ -8,6 +8,7 @@ pub mod browser;
 pub mod fleet;
 pub mod manual;
 pub mod peer;
+pub mod process;
 pub mod watch;
 pub mod web;
 
