@@ -18,6 +18,85 @@ async fn open(database_url: &str) -> Result<SqliteConnection> {
         .with_context(|| format!("cannot open {database_url}"))
 }
 
+/// A shared RSA key pair as PEM (private PKCS#8, public SPKI) for seeded packages:
+/// generating thousands of keys would dominate a benchmark.
+pub fn shared_key() -> Result<(String, String)> {
+    let key = pkgfed_protocol::keys::RsaPrivateKey::generate()
+        .context("cannot generate the shared package key")?;
+    Ok((key.to_pkcs8_pem(), key.public_key_pem()))
+}
+
+/// Inserts the package `id` with store id `row` and actor handle `handle`.
+pub async fn insert_package(
+    conn: &mut SqliteConnection,
+    row: i64,
+    id: &PackageId,
+    handle: &str,
+    description: &str,
+    (private_pem, public_pem): &(String, String),
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO packages (id, ecosystem, name_key, name, handle, purl, description, private_key_pem, public_key_pem, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(row)
+    .bind(id.ecosystem().as_str())
+    .bind(id.key())
+    .bind(id.name())
+    .bind(handle)
+    .bind(id.purl())
+    .bind(description)
+    .bind(private_pem)
+    .bind(public_pem)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("cannot insert a package (is the database migrated and empty?)")?;
+    Ok(())
+}
+
+/// Inserts `follower` as a follower of the package with store id `package_id`.
+pub async fn insert_follower(
+    conn: &mut SqliteConnection,
+    package_id: i64,
+    follower: &FollowerRow,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO followers (package_id, actor_id, inbox, shared_inbox, follow_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(package_id)
+    .bind(&follower.actor_id)
+    .bind(&follower.inbox)
+    .bind(&follower.shared_inbox)
+    .bind(&follower.follow_id)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("cannot insert a follower")?;
+    Ok(())
+}
+
+/// The follower `u{i}` on `host`, with its own and the host's shared inbox.
+pub fn follower_on(host: &str, i: usize) -> FollowerRow {
+    let actor = format!("{host}/users/u{i}");
+    FollowerRow {
+        inbox: format!("{actor}/inbox"),
+        shared_inbox: Some(format!("{host}/inbox")),
+        follow_id: format!("{host}/follows/{i}"),
+        actor_id: actor,
+    }
+}
+
+/// The current time in Unix seconds.
+pub fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
 /// How many inbound activities are stored.
 pub async fn count_inbound(database_url: &str) -> Result<i64> {
     let mut conn = open(database_url).await?;
@@ -58,13 +137,8 @@ pub async fn seed(
     followers: usize,
     single_ecosystem: bool,
 ) -> Result<Seeded> {
-    let key = pkgfed_protocol::keys::RsaPrivateKey::generate()
-        .context("cannot generate the shared package key")?;
-    let (private_pem, public_pem) = (key.to_pkcs8_pem(), key.public_key_pem());
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
+    let keys = shared_key()?;
+    let now = now_unix();
     let mut conn = open(database_url).await?;
     let mut tx = conn.begin().await?;
     let mut seeded = Vec::with_capacity(packages);
@@ -72,23 +146,8 @@ pub async fn seed(
         let id = PackageId::new(Ecosystem::Cargo, &format!("bench-pkg-{i:05}"))
             .context("invalid seeded package name")?;
         let h = handle::to_handle(&id, single_ecosystem);
-        sqlx::query(
-            "INSERT INTO packages (id, ecosystem, name_key, name, handle, purl, description, private_key_pem, public_key_pem, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind((i + 1) as i64)
-        .bind(id.ecosystem().as_str())
-        .bind(id.key())
-        .bind(id.name())
-        .bind(&h)
-        .bind(id.purl())
-        .bind(format!("Seeded package {i} for the memory benchmark"))
-        .bind(&private_pem)
-        .bind(&public_pem)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .context("cannot insert a package (is the database migrated and empty?)")?;
+        let description = format!("Seeded package {i} for the memory benchmark");
+        insert_package(&mut tx, (i + 1) as i64, &id, &h, &description, &keys, now).await?;
         seeded.push(SeededPackage { handle: h });
     }
     let popular = packages.min(10);
@@ -99,20 +158,7 @@ pub async fn seed(
             (i / 2) % packages.max(1)
         };
         let host = format!("https://f{:02}.example", i % 100);
-        let actor = format!("{host}/users/u{i}");
-        sqlx::query(
-            "INSERT INTO followers (id, package_id, actor_id, inbox, shared_inbox, follow_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind((i + 1) as i64)
-        .bind((package + 1) as i64)
-        .bind(&actor)
-        .bind(format!("{actor}/inbox"))
-        .bind(format!("{host}/inbox"))
-        .bind(format!("{host}/follows/{i}"))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .context("cannot insert a follower")?;
+        insert_follower(&mut tx, (package + 1) as i64, &follower_on(&host, i), now).await?;
     }
     tx.commit().await?;
     conn.close().await?;
@@ -138,10 +184,7 @@ pub struct FollowerRow {
 /// Inserts `rows` as followers of the package with `handle`, in one transaction;
 /// returns the package's store id.
 pub async fn seed_followers(database_url: &str, handle: &str, rows: &[FollowerRow]) -> Result<i64> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
+    let now = now_unix();
     let mut conn = open(database_url).await?;
     let package_id: i64 = sqlx::query_scalar("SELECT id FROM packages WHERE handle = ?")
         .bind(handle)
@@ -150,18 +193,7 @@ pub async fn seed_followers(database_url: &str, handle: &str, rows: &[FollowerRo
         .with_context(|| format!("no package {handle}"))?;
     let mut tx = conn.begin().await?;
     for r in rows {
-        sqlx::query(
-            "INSERT INTO followers (package_id, actor_id, inbox, shared_inbox, follow_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(package_id)
-        .bind(&r.actor_id)
-        .bind(&r.inbox)
-        .bind(&r.shared_inbox)
-        .bind(&r.follow_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .context("cannot insert a follower")?;
+        insert_follower(&mut tx, package_id, r, now).await?;
     }
     tx.commit().await?;
     conn.close().await?;

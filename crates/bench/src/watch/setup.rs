@@ -39,12 +39,7 @@ pub(super) fn packages(n: usize) -> Result<Vec<Pkg>> {
         .collect()
 }
 
-pub(super) fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
-}
+pub(super) use crate::db::now_unix;
 
 /// Publishes `version` of `p` on the fixture, published at `unix`.
 pub(super) fn publish(fixture: &FixtureRegistry, p: &Pkg, version: &str, unix: i64) {
@@ -149,45 +144,16 @@ pub(super) async fn seed_db(database_url: &str, pkgs: &[Pkg], inbox_ports: &[u16
             .await
             .context("cannot create the database")?,
     );
-    let key = pkgfed_protocol::keys::RsaPrivateKey::generate()
-        .context("cannot generate the shared package key")?;
-    let (private_pem, public_pem) = (key.to_pkcs8_pem(), key.public_key_pem());
+    let keys = crate::db::shared_key()?;
     let now = now_unix();
     let mut conn = connect(database_url).await?;
     let mut tx = conn.begin().await?;
     for (i, p) in pkgs.iter().enumerate() {
         let row = (i + 1) as i64;
-        sqlx::query(
-            "INSERT INTO packages (id, ecosystem, name_key, name, handle, purl, description, private_key_pem, public_key_pem, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(row)
-        .bind(p.eco.as_str())
-        .bind(p.id.key())
-        .bind(p.id.name())
-        .bind(&p.handle)
-        .bind(p.id.purl())
-        .bind("Watched by the registry watcher benchmark")
-        .bind(&private_pem)
-        .bind(&public_pem)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .context("cannot insert a package")?;
+        let description = "Watched by the registry watcher benchmark";
+        crate::db::insert_package(&mut tx, row, &p.id, &p.handle, description, &keys, now).await?;
         let host = format!("http://127.0.0.1:{}", inbox_ports[i % inbox_ports.len()]);
-        let actor = format!("{host}/users/u{i}");
-        sqlx::query(
-            "INSERT INTO followers (package_id, actor_id, inbox, shared_inbox, follow_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(row)
-        .bind(&actor)
-        .bind(format!("{actor}/inbox"))
-        .bind(format!("{host}/inbox"))
-        .bind(format!("{host}/follows/{i}"))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .context("cannot insert a follower")?;
+        crate::db::insert_follower(&mut tx, row, &crate::db::follower_on(&host, i), now).await?;
     }
     tx.commit().await?;
     conn.close().await?;
