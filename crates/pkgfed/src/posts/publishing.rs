@@ -54,8 +54,8 @@ pub async fn publish_note(
     Ok(note_id)
 }
 
-/// Sends `Update` of the revised `note` (`reason` makes its id unique) and stores it
-/// in place of `stored`.
+/// Stores the revised `note` in place of `stored` and sends its `Update` (`reason`
+/// makes the activity's id unique).
 pub async fn update_note(
     state: &impl AsRef<Outbound>,
     package: &Package,
@@ -65,7 +65,9 @@ pub async fn update_note(
 ) -> Result<()> {
     let state = state.as_ref();
     let update = activities::update(note, reason);
-    outbox::send(state, package, &update, followers(package)).await?;
+    // Stored first: a follower's server that fetches the Note as the Update arrives
+    // sees the revision. A stop between the two leaves the caller's own record (the
+    // release or advisory row) unchanged, so the next check sends the Update again.
     state
         .store
         .put_post(
@@ -76,11 +78,12 @@ pub async fn update_note(
             state.clock.now_ms(),
         )
         .await?;
+    outbox::send(state, package, &update, followers(package)).await?;
     Ok(())
 }
 
-/// Sends `Delete` of the Note and marks it deleted (it leaves the outbox and answers
-/// 410).
+/// Marks the Note deleted (it leaves the outbox and answers 410) and sends its
+/// `Delete`.
 pub async fn delete_note(
     state: &impl AsRef<Outbound>,
     package: &Package,
@@ -94,7 +97,8 @@ pub async fn delete_note(
         note_id,
         now / 1000,
     );
-    outbox::send(state, package, &delete, followers(package)).await?;
+    // Marked first, as in update_note: a fetch after the Delete answers 410.
     state.store.delete_post(note_id, now).await?;
+    outbox::send(state, package, &delete, followers(package)).await?;
     Ok(())
 }
