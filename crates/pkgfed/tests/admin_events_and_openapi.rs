@@ -25,6 +25,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/hosts"),
     ("post", "/api/v1/admin/packages/import"),
     ("get", "/api/v1/admin/registries"),
+    ("post", "/api/v1/admin/registries/recheck"),
     ("get", "/api/v1/admin/metrics"),
     ("get", "/api/v1/admin/events"),
     ("get", "/api/v1/admin/openapi.json"),

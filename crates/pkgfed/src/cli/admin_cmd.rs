@@ -137,6 +137,20 @@ pub enum AdminCommand {
     /// Registry watcher health: tracked packages, backlog, errors, last success.
     #[command(after_help = "Example:\n  pkgfed admin registries\n  pkgfed admin --json registries")]
     Registries,
+    /// Check every tracked package again now (of one ecosystem, or of every configured
+    /// registry) and follow the checks until the backlog is empty. The checks run at
+    /// each registry's rate limit; new releases are posted as usual.
+    #[command(
+        after_help = "Example:\n  pkgfed admin recheck\n  pkgfed admin recheck --ecosystem npm --no-wait"
+    )]
+    Recheck {
+        /// Only this ecosystem (cargo, npm, pypi); it must have a registry configured.
+        #[arg(long)]
+        ecosystem: Option<String>,
+        /// Return once the packages are marked; do not wait for the checks.
+        #[arg(long)]
+        no_wait: bool,
+    },
     /// Stream live events until Ctrl-C.
     #[command(after_help = "Example:\n  pkgfed admin events\n  pkgfed admin --json events | jq .")]
     Events,
@@ -278,6 +292,10 @@ pub async fn run(config: Config, args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Registries => {
             let v = client.json(Method::GET, &["registries"], &[]).await?;
             show(json, &v, print::registries);
+        }
+        AdminCommand::Recheck { ecosystem, no_wait } => {
+            let v = jobs::recheck(&client, ecosystem.as_deref(), !no_wait).await?;
+            show(json, &v, print::recheck);
         }
         AdminCommand::Events => client.events(json).await?,
     }

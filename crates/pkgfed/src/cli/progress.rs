@@ -40,6 +40,20 @@ impl Progress {
         }
     }
 
+    /// `done` steps are done in all (a job that learns its progress by polling); a
+    /// plain line is printed only when it moved.
+    pub fn set(&mut self, done: u64) {
+        let done = done.min(self.total);
+        if done == self.done {
+            return;
+        }
+        self.done = done;
+        match &self.bar {
+            Some(bar) => bar.set_position(done),
+            None => eprintln!("{}: {}/{}", self.what, self.done, self.total),
+        }
+    }
+
     /// Removes the bar (plain lines stay as they are).
     pub fn finish(self) {
         if let Some(bar) = self.bar {

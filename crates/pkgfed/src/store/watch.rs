@@ -191,10 +191,13 @@ pub trait WatchStore: Send + Sync {
     async fn next_due(&self, ecosystem: Ecosystem) -> StoreResult<Option<i64>>;
     /// One package's watch row.
     async fn watch(&self, package_id: i64) -> StoreResult<Option<WatchRow>>;
-    /// Writes a check's outcome.
+    /// Writes a check's outcome. A mark made while the check ran (`next_check_at`
+    /// later than `update.checked_at`) is kept: the check may have read the registry
+    /// before the change the mark was for.
     async fn save_check(&self, package_id: i64, update: &CheckUpdate) -> StoreResult<()>;
     /// Makes tracked packages of `ecosystem` with these name keys due at `now_ms`
-    /// (change feed); returns how many.
+    /// (change feed); returns how many. `now_ms` is stored as is (not the earlier of
+    /// it and the schedule) so that a check already running sees the mark.
     async fn mark_due(
         &self,
         ecosystem: Ecosystem,
@@ -202,7 +205,7 @@ pub trait WatchStore: Send + Sync {
         now_ms: i64,
     ) -> StoreResult<u64>;
     /// Makes every tracked package of `ecosystem` due at `now_ms` (a change feed with
-    /// a gap); returns how many.
+    /// a gap, an operator's re-check); returns how many. As [`Self::mark_due`].
     async fn mark_all_due(&self, ecosystem: Ecosystem, now_ms: i64) -> StoreResult<u64>;
     /// Every version recorded for a package.
     async fn releases(&self, package_id: i64) -> StoreResult<Vec<ReleaseRow>>;

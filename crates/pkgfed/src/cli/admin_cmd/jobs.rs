@@ -1,6 +1,7 @@
 //! The long admin jobs, shown with [`Progress`]: importing packages from a file (in
-//! batches through `POST /packages/import`) and removing dead followers (one
-//! `POST /followers/dead/cleanup` per package).
+//! batches through `POST /packages/import`), removing dead followers (one
+//! `POST /followers/dead/cleanup` per package) and re-checking every tracked package
+//! (`POST /registries/recheck`, then the backlog of `GET /registries` until it is empty).
 //!
 //! An import file has one purl per line; blank lines and lines starting with `#` are
 //! skipped. Every line is checked before anything is sent: when any line is bad the
@@ -8,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use pkgfed_registries::{Ecosystem, parse_purl};
@@ -118,4 +120,61 @@ pub(super) async fn cleanup(client: &Client, package: Option<&str>) -> anyhow::R
     }
     progress.finish();
     Ok(json!({ "dry_run": false, "removed": removed, "followers": followers }))
+}
+
+/// How often `recheck` looks at the backlog.
+const RECHECK_POLL: Duration = Duration::from_millis(500);
+
+/// Marks every tracked package of `ecosystem` (or of every configured registry) due;
+/// with `wait`, follows the backlog of those registries until it is empty. Returns
+/// `{"marked": {eco: n}, "remaining": n, "erroring": n}` (the last two only when it
+/// waited). Stopping the wait (Ctrl-C) does not stop the checks.
+pub(super) async fn recheck(
+    client: &Client,
+    ecosystem: Option<&str>,
+    wait: bool,
+) -> anyhow::Result<Value> {
+    let q: Vec<(&str, String)> = ecosystem
+        .map(|e| ("ecosystem", e.to_owned()))
+        .into_iter()
+        .collect();
+    let answer = client
+        .json(Method::POST, &["registries", "recheck"], &q)
+        .await?;
+    let marked: BTreeMap<String, u64> = answer["marked"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+        .collect();
+    let total: u64 = marked.values().sum();
+    if !wait || total == 0 {
+        return Ok(json!({ "marked": answer["marked"] }));
+    }
+    let mut progress = Progress::new("checking packages", total);
+    let (remaining, erroring) = loop {
+        let health = client.json(Method::GET, &["registries"], &[]).await?;
+        let ours = health["registries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| {
+                r["ecosystem"]
+                    .as_str()
+                    .is_some_and(|e| marked.contains_key(e))
+            });
+        let (due, erroring) = ours.fold((0, 0), |(d, e), r| {
+            (
+                d + r["due"].as_u64().unwrap_or(0),
+                e + r["erroring"].as_u64().unwrap_or(0),
+            )
+        });
+        progress.set(total.saturating_sub(due));
+        if due == 0 {
+            break (due, erroring);
+        }
+        tokio::time::sleep(RECHECK_POLL).await;
+    };
+    progress.finish();
+    Ok(json!({ "marked": answer["marked"], "remaining": remaining, "erroring": erroring }))
 }

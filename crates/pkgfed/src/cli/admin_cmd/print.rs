@@ -349,6 +349,37 @@ impl SseParser {
     }
 }
 
+/// `pkgfed admin recheck`: what was marked, and how the checks ended when it waited.
+pub fn recheck(v: &Value) {
+    let marked = v["marked"].as_object();
+    let total: u64 = marked
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, n)| n.as_u64())
+        .sum();
+    let per: Vec<String> = marked
+        .into_iter()
+        .flatten()
+        .map(|(e, n)| format!("{e} {}", cell(n)))
+        .collect();
+    println!(
+        "marked {total} tracked package(s) for a check ({})",
+        per.join(", ")
+    );
+    if total == 0 {
+        println!("nothing is tracked there: packages are watched once somebody follows them");
+    } else if v.get("remaining").is_none() {
+        println!("the checks run in the background; `pkgfed admin registries` shows the backlog");
+    } else {
+        match v["erroring"].as_u64().unwrap_or(0) {
+            0 => println!("all checked"),
+            n => println!(
+                "all checked; {n} package(s) failing their check (`pkgfed admin registries` shows each registry's errors)"
+            ),
+        }
+    }
+}
+
 /// Prints one message: `name  data` (or just the data, one JSON per line, with
 /// `--json`); comments such as skipped-event warnings go to stderr.
 pub fn event(json: bool, m: &SseMessage) {

@@ -153,7 +153,9 @@ impl WatchStore for SqliteStore {
             "UPDATE watches SET
                 etag = CASE WHEN ?1 THEN ?2 ELSE etag END,
                 last_modified = CASE WHEN ?1 THEN ?3 ELSE last_modified END,
-                interval_ms = ?4, next_check_at = ?5, last_checked_at = ?6,
+                interval_ms = ?4,
+                next_check_at = CASE WHEN next_check_at > ?6 THEN MIN(next_check_at, ?5) ELSE ?5 END,
+                last_checked_at = ?6,
                 last_success_at = CASE WHEN ?7 IS NULL THEN ?6 ELSE last_success_at END,
                 consecutive_errors = CASE WHEN ?7 IS NULL THEN 0 ELSE consecutive_errors + 1 END,
                 last_error = ?7,
@@ -192,7 +194,7 @@ impl WatchStore for SqliteStore {
         }
         let keys = serde_json::to_string(keys).map_err(StoreError::Json)?;
         let done = sqlx::query(
-            "UPDATE watches SET next_check_at = MIN(next_check_at, ?)
+            "UPDATE watches SET next_check_at = ?
              WHERE tracked = 1 AND package_id IN (
                  SELECT p.id FROM packages p
                  WHERE p.ecosystem = ? AND p.name_key IN (SELECT value FROM json_each(?)))",
@@ -207,14 +209,13 @@ impl WatchStore for SqliteStore {
     }
 
     async fn mark_all_due(&self, ecosystem: Ecosystem, now_ms: i64) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "UPDATE watches SET next_check_at = MIN(next_check_at, ?) WHERE tracked = 1 AND ecosystem = ?",
-        )
-        .bind(now_ms)
-        .bind(ecosystem.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
+        let done =
+            sqlx::query("UPDATE watches SET next_check_at = ? WHERE tracked = 1 AND ecosystem = ?")
+                .bind(now_ms)
+                .bind(ecosystem.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
         Ok(done.rows_affected())
     }
 

@@ -60,6 +60,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/hosts", get(hosts::list))
         .route("/packages/import", post(packages::import))
         .route("/registries", get(registries::list))
+        .route("/registries/recheck", post(registries::recheck))
         .route("/metrics", get(crate::web::metrics::metrics))
         .route("/events", get(events::stream))
         .route_layer(middleware::from_fn_with_state(

@@ -262,6 +262,23 @@ pub fn spec() -> Value {
                     "401": unauthorized
                 }
             }},
+            "/api/v1/admin/registries/recheck": { "post": {
+                "operationId": "recheckRegistries",
+                "summary": "Makes every tracked package (of `ecosystem`, or of every configured registry) due now and wakes \
+                            the checkers; the checks run at each registry's rate limit and the backlog of `GET /registries` \
+                            shows their progress.",
+                "parameters": [{ "name": "ecosystem", "in": "query", "required": false,
+                                 "description": "Only this ecosystem (cargo, npm, pypi); it must have a registry configured.",
+                                 "schema": { "type": "string" } }],
+                "responses": {
+                    "200": ok("How many tracked packages were marked due, per ecosystem.", json!({
+                        "type": "object", "required": ["marked"],
+                        "properties": { "marked": { "type": "object", "additionalProperties": { "type": "integer" } } }
+                    })),
+                    "400": error("The ecosystem is unknown or has no registry configured; `error` says which."),
+                    "401": unauthorized
+                }
+            }},
             "/api/v1/admin/metrics": { "get": {
                 "operationId": "metrics",
                 "summary": "Every pkgfed series (HTTP latency, inbox, deliveries, queue, registries, watcher, followers) in the Prometheus text format; see docs/operations.md.",
