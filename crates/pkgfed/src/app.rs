@@ -91,6 +91,10 @@ impl AppState {
                 signature_max_skew: settings.signature_max_skew,
                 actor_cache_ttl: settings.actor_cache_ttl,
                 ecosystems: settings.ecosystems.clone(),
+                json_limits: crate::inbound::json_limits::JsonLimits {
+                    max_depth: settings.limits.json_max_depth,
+                    max_elements: settings.limits.json_max_elements,
+                },
             }),
         };
         let watcher = Watcher {

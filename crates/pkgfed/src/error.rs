@@ -31,6 +31,18 @@ pub enum Error {
     /// The body's content type is not an ActivityStreams JSON type (415).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The client sent the request too slowly (408).
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// The client (a host or an IP) is over its rate limit; it may retry after the
+    /// given number of seconds (429 with `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests {
+        /// Which limit, and what to do.
+        message: String,
+        /// Seconds until the bucket has a token again.
+        retry_after_seconds: u64,
+    },
     /// The resource existed and was deleted (410).
     #[error("{0}")]
     Gone(String),

@@ -33,6 +33,7 @@ const SERIES: &[(&str, &[&str])] = &[
         &["route", "method", "status"],
     ),
     ("pkgfed_inbox_requests_total", &["status"]),
+    ("pkgfed_inbound_refused_total", &["reason"]),
     ("pkgfed_deliveries_total", &["class"]),
     ("pkgfed_delivery_queue_depth", &["state"]),
     ("pkgfed_delivery_queue_oldest_due_seconds", &[]),

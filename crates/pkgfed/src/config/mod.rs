@@ -8,6 +8,7 @@
 
 pub mod advisories;
 mod env;
+pub mod limits;
 mod redact;
 pub mod registries;
 mod sections;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub use env::apply_env_overrides;
+pub use limits::{LimitSettings, LimitsConfig, Rate};
 pub use redact::redacted_toml;
 pub use registries::{CargoConfig, GenericConfig, NpmConfig, PypiConfig, RegistrySettings};
 pub use sections::{
@@ -77,6 +79,8 @@ pub struct Config {
     pub storage: StorageConfig,
     /// Federation behaviour: signatures, fetching, blocklist.
     pub federation: FederationConfig,
+    /// Rate limits, JSON limits and read timeouts of inbound requests.
+    pub limits: LimitsConfig,
     /// Which package ecosystems are served.
     pub packages: PackagesConfig,
     /// Outbound delivery: concurrency, circuit breaker, reports, backfill.
@@ -131,6 +135,8 @@ pub struct Settings {
     pub allowlist_mode: bool,
     /// Enabled ecosystems.
     pub ecosystems: Vec<Ecosystem>,
+    /// Inbound limits and the trusted proxies.
+    pub limits: LimitSettings,
     /// Fetcher settings.
     pub fetch: pkgfed_protocol::fetch::FetchConfig,
     /// Delivery settings.
@@ -315,6 +321,7 @@ impl Config {
             user_agent.clone(),
         )?;
         Ok(Settings {
+            limits: limits::validate(&self.limits, &f.trusted_proxies)?,
             metrics_listen,
             advisories: advisories::validate(&self.advisories)?,
             watch,

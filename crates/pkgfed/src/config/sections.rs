@@ -117,6 +117,10 @@ pub struct FederationConfig {
     /// Turns allow-list mode on: every domain not in `allowed_domains` is refused
     /// like a blocked one (an empty list then refuses every remote server).
     pub allowlist_mode: bool,
+    /// Reverse proxies (IPs or CIDRs) whose `X-Forwarded-For` / `Forwarded` header
+    /// names the client: only requests from these peers are believed. Empty: the
+    /// peer address is the client.
+    pub trusted_proxies: Vec<String>,
     /// DANGER, local testing only: let outbound requests reach loopback and private
     /// addresses. Leaves pkgfed open to server-side request forgery.
     pub allow_private_addresses: bool,
@@ -162,6 +166,7 @@ impl Default for FederationConfig {
             blocked_domains: Vec::new(),
             allowed_domains: Vec::new(),
             allowlist_mode: false,
+            trusted_proxies: Vec::new(),
             allow_private_addresses: false,
         }
     }

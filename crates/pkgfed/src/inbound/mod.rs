@@ -2,7 +2,7 @@
 //! side effects.
 //!
 //! ```text
-//! parse → domain policy → resolve signer → verify signature → validate → addressing → dedup
+//! parse (JSON limits first) → domain policy → resolve signer → verify signature → validate → addressing → dedup
 //!       → side effects (type handlers) → persist → emit event → 202
 //! ```
 //! Each step is a small function in its own module with its own tests. Any step can
@@ -13,6 +13,7 @@
 pub mod addressing;
 pub mod error;
 pub mod handlers;
+pub mod json_limits;
 pub mod parse;
 pub mod signer;
 pub mod validate;
@@ -73,6 +74,8 @@ pub struct InboundSettings {
     pub actor_cache_ttl: Duration,
     /// Enabled ecosystems.
     pub ecosystems: Vec<Ecosystem>,
+    /// Depth and size bounds of an activity's JSON.
+    pub json_limits: json_limits::JsonLimits,
 }
 
 /// An inbox POST as received.
@@ -101,7 +104,7 @@ pub enum Outcome {
 
 /// Runs the whole pipeline for one request.
 pub async fn run(state: &Inbound, req: InboundRequest) -> Result<Outcome> {
-    let json = parse::parse(&req.headers, &req.body)?;
+    let json = parse::parse_within(&req.headers, &req.body, &state.settings.json_limits)?;
     let signature = verify::parse_signature(state, &req)?;
     // The domain policy before any fetch: the keyId's host, and the actor the body
     // names (checked again once validated, as the verified actor).

@@ -1,13 +1,15 @@
 //! Step 1: the body is an ActivityStreams JSON object of acceptable size and type.
 //!
 //! The size limit itself is enforced while the body is read (the web layer reads at
-//! most the limit and answers 413 via [`too_large`]); here the content type and the
-//! JSON are checked.
+//! most the limit and answers 413 via [`too_large`]); here the content type, the
+//! JSON's shape ([`super::json_limits`]) and the JSON itself are checked.
 
 use http::HeaderMap;
 use serde_json::Value;
 
 use crate::inbound::error::{InboundError, Result};
+use crate::inbound::json_limits::{self, JsonLimits};
+use crate::telemetry::metrics::RefusedReason;
 
 /// The 413 error for a body over `limit` bytes.
 pub fn too_large(limit: usize) -> InboundError {
@@ -30,8 +32,14 @@ pub fn is_activity_content_type(value: &str) -> bool {
     )
 }
 
-/// Checks the content type and parses the body as a JSON object.
+/// Checks the content type and parses the body as a JSON object within the default
+/// [`JsonLimits`].
 pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Value> {
+    parse_within(headers, body, &JsonLimits::default())
+}
+
+/// Checks the content type, the JSON limits, and parses the body as a JSON object.
+pub fn parse_within(headers: &HeaderMap, body: &[u8], limits: &JsonLimits) -> Result<Value> {
     let content_type = headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -40,6 +48,10 @@ pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Value> {
         return Err(InboundError::UnsupportedMediaType(format!(
             "content type `{content_type}` is not accepted: send application/activity+json"
         )));
+    }
+    if let Err(e) = json_limits::check(body, limits) {
+        RefusedReason::JsonLimits.count();
+        return Err(e);
     }
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| InboundError::BadRequest(format!("body is not valid JSON: {e}")))?;

@@ -19,6 +19,9 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 pub const HTTP_REQUEST_DURATION: &str = "pkgfed_http_request_duration_seconds";
 /// Inbox POSTs by answer (label `status`).
 pub const INBOX_REQUESTS: &str = "pkgfed_inbox_requests_total";
+/// Inbound requests refused by a limit before any work (label `reason`, see
+/// [`RefusedReason`]).
+pub const INBOUND_REFUSED: &str = "pkgfed_inbound_refused_total";
 /// Delivery attempts by outcome (label `class`).
 pub const DELIVERIES: &str = "pkgfed_deliveries_total";
 
@@ -35,6 +38,44 @@ pub const DELIVERY_CLASSES: [&str; 5] = [
     "gave_up",
     "skipped",
 ];
+
+/// Why a limit refused an inbound request (the `reason` of [`INBOUND_REFUSED`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefusedReason {
+    /// A token bucket (per host or per IP) was empty: 429.
+    RateLimited,
+    /// The inbox body nests too deep or has too many values: 400.
+    JsonLimits,
+    /// The inbox body is over `federation.max_body_bytes`: 413.
+    BodyTooLarge,
+    /// Headers or body arrived slower than the read timeouts: closed or 408.
+    SlowClient,
+}
+
+impl RefusedReason {
+    /// Every reason, registered at zero.
+    pub const ALL: [RefusedReason; 4] = [
+        Self::RateLimited,
+        Self::JsonLimits,
+        Self::BodyTooLarge,
+        Self::SlowClient,
+    ];
+
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::RateLimited => "rate_limited",
+            Self::JsonLimits => "json_limits",
+            Self::BodyTooLarge => "body_too_large",
+            Self::SlowClient => "slow_client",
+        }
+    }
+
+    /// Counts one refusal.
+    pub fn count(self) {
+        counter!(INBOUND_REFUSED, "reason" => self.label()).increment(1);
+    }
+}
 
 /// Inbox answers registered at zero (others appear when they happen).
 const INBOX_STATUSES: [u16; 7] = [202, 400, 401, 403, 404, 413, 429];
@@ -111,6 +152,10 @@ fn describe() {
     );
     describe_counter!(INBOX_REQUESTS, "Inbox POSTs by the status pkgfed answered.");
     describe_counter!(
+        INBOUND_REFUSED,
+        "Inbound requests refused by a limit before any work: rate_limited (429), json_limits (400), body_too_large (413), slow_client (connection closed or 408)."
+    );
+    describe_counter!(
         DELIVERIES,
         "Delivery attempts by outcome: success, retry (transient failure, retried later), permanent_failure, gave_up (retries exhausted)."
     );
@@ -157,6 +202,9 @@ fn describe() {
     );
     for class in DELIVERY_CLASSES {
         counter!(DELIVERIES, "class" => class).increment(0);
+    }
+    for reason in RefusedReason::ALL {
+        counter!(INBOUND_REFUSED, "reason" => reason.label()).increment(0);
     }
     for status in INBOX_STATUSES {
         counter!(INBOX_REQUESTS, "status" => status_label(status)).increment(0);

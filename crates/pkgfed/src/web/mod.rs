@@ -21,21 +21,19 @@ pub mod feeds;
 pub mod health;
 pub mod inbox;
 pub mod instance;
+pub mod limits;
 pub mod metrics;
 pub mod negotiate;
 pub mod observe;
 pub mod packages;
 pub mod pages;
+pub mod serve;
 pub mod state;
 pub mod well_known;
 
-use std::future::Future;
-use std::time::Duration;
-
 use axum::Router;
 use axum::routing::{get, post};
-use tokio::net::TcpListener;
-
+pub use serve::serve;
 pub use state::AppState;
 
 /// All routes.
@@ -85,38 +83,12 @@ pub fn router(state: AppState) -> Router {
         )
         .nest(admin::PREFIX, admin::routes(&state))
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::resolve_client,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(observe::observe))
-}
-
-/// Serves until `shutdown` resolves, then stops accepting connections and lets
-/// in-flight requests finish for at most `grace`.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    grace: Duration,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
-        shutdown.await;
-        tracing::info!("shutting down: no new connections, draining in-flight requests");
-        let _ = started_tx.send(());
-    });
-    let deadline = async move {
-        if started_rx.await.is_ok() {
-            tokio::time::sleep(grace).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        result = server => result,
-        () = deadline => {
-            tracing::warn!(grace_seconds = grace.as_secs(), "in-flight requests did not finish in time; closing");
-            Ok(())
-        }
-    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

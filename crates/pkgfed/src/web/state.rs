@@ -17,11 +17,14 @@ use crate::packages::lazy::FirstLookup;
 use crate::shutdown::Shutdown;
 use crate::store::SharedStore;
 use crate::watch::Watcher;
+use crate::web::limits::Limits;
 
 /// Everything a request needs; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
+    /// The inbound rate limits' buckets, built from `settings.limits`.
+    limits: Arc<Limits>,
 }
 
 /// The shared parts.
@@ -61,8 +64,14 @@ impl AppState {
     /// Wraps the parts (see `crate::app` for how they are built).
     pub fn new(inner: Inner) -> Self {
         Self {
+            limits: Arc::new(Limits::new(&inner.settings.limits)),
             inner: Arc::new(inner),
         }
+    }
+
+    /// The inbound rate limits (shared by every clone).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 }
 

@@ -10,8 +10,8 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::federation::webfinger::{Resource, jrd, parse_resource};
 use crate::federation::{nodeinfo, webfinger};
-use crate::packages::lazy;
 use crate::web::AppState;
+use crate::web::limits::{Requester, lookup};
 
 /// WebFinger query.
 #[derive(Debug, Deserialize)]
@@ -31,8 +31,12 @@ fn json_response(content_type: &'static str, body: &Value) -> Response {
 }
 
 /// `GET /.well-known/webfinger?resource=…`
-pub async fn webfinger(State(state): State<AppState>, Query(q): Query<WebFingerQuery>) -> Response {
-    let mut res = match webfinger_inner(&state, q).await {
+pub async fn webfinger(
+    State(state): State<AppState>,
+    who: Requester,
+    Query(q): Query<WebFingerQuery>,
+) -> Response {
+    let mut res = match webfinger_inner(&state, &who, q).await {
         Ok(body) => json_response("application/jrd+json; charset=utf-8", &body),
         Err(e) => e.into_response(),
     };
@@ -43,7 +47,7 @@ pub async fn webfinger(State(state): State<AppState>, Query(q): Query<WebFingerQ
     res
 }
 
-async fn webfinger_inner(state: &AppState, q: WebFingerQuery) -> Result<Value> {
+async fn webfinger_inner(state: &AppState, who: &Requester, q: WebFingerQuery) -> Result<Value> {
     let resource = q
         .resource
         .ok_or_else(|| Error::BadRequest("missing the resource query parameter".into()))?;
@@ -57,8 +61,8 @@ async fn webfinger_inner(state: &AppState, q: WebFingerQuery) -> Result<Value> {
             Resource::Foreign => {
                 return Err(Error::NotFound(format!("{resource} is not on this server")));
             }
-            Resource::Handle(h) => lazy::find_or_create_by_handle(&state.lookups, &h).await?,
-            Resource::Purl(p) => lazy::find_or_create_by_purl(&state.lookups, &p).await?,
+            Resource::Handle(h) => lookup::by_handle(state, who, &h).await?,
+            Resource::Purl(p) => lookup::by_purl(state, who, &p).await?,
         };
     let package =
         package.ok_or_else(|| Error::NotFound(format!("no package actor for {resource}")))?;

@@ -8,6 +8,7 @@ use super::{activity_response, package_or_create};
 use crate::error::Result;
 use crate::federation::actor;
 use crate::web::AppState;
+use crate::web::limits::Requester;
 use crate::web::negotiate::{Representation, negotiate};
 use crate::web::pages;
 
@@ -15,10 +16,11 @@ use crate::web::pages;
 pub async fn get(
     State(state): State<AppState>,
     Path(handle): Path<String>,
+    who: Requester,
     headers: HeaderMap,
 ) -> Result<Response> {
     let rep = negotiate(&headers, true)?;
-    let package = match package_or_create(&state, &handle).await {
+    let package = match package_or_create(&state, &who, &handle).await {
         Err(e) if rep == Representation::Html => return Ok(pages::error_page(&state, e, None)),
         other => other?,
     };

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::packages;
 use crate::store::Package;
 use crate::web::AppState;
+use crate::web::limits::Requester;
 
 /// A JSON document with the negotiated content type.
 pub fn activity_response(rep: Representation, body: &Value) -> Response {
@@ -33,9 +34,10 @@ pub async fn package_or_404(state: &AppState, handle: &str) -> Result<Package> {
         .ok_or_else(|| Error::NotFound(format!("no package actor `{handle}`")))
 }
 
-/// The package with this handle, created from its registry on first lookup, or 404.
-pub async fn package_or_create(state: &AppState, handle: &str) -> Result<Package> {
-    crate::packages::lazy::find_or_create_by_handle(&state.lookups, handle)
+/// The package with this handle, created from its registry on first lookup (within
+/// `who`'s lookup limits), or 404.
+pub async fn package_or_create(state: &AppState, who: &Requester, handle: &str) -> Result<Package> {
+    crate::web::limits::lookup::by_handle(state, who, handle)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no package actor `{handle}`")))
 }

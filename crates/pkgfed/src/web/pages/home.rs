@@ -16,9 +16,9 @@ use serde::Deserialize;
 use super::views::Card;
 use super::{Site, error_page, render};
 use crate::error::{Error, Result};
-use crate::packages::lazy;
 use crate::store::Package;
 use crate::web::AppState;
+use crate::web::limits::{Requester, lookup};
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -66,10 +66,14 @@ struct SearchPage<'a> {
 }
 
 /// `GET /search?q=`
-pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> Response {
+pub async fn search(
+    State(state): State<AppState>,
+    who: Requester,
+    Query(q): Query<SearchQuery>,
+) -> Response {
     let query = q.q.unwrap_or_default();
     let query = query.trim();
-    match find(&state, query).await {
+    match find(&state, &who, query).await {
         Ok(found) => render(
             StatusCode::OK,
             &SearchPage {
@@ -84,7 +88,7 @@ pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>)
 
 /// The packages `query` names: one for a handle or package URL; for a bare name, the
 /// package of that name in each enabled ecosystem that has one. Never empty.
-pub async fn find(state: &AppState, query: &str) -> Result<Vec<Package>> {
+pub async fn find(state: &AppState, who: &Requester, query: &str) -> Result<Vec<Package>> {
     if query.is_empty() {
         return Err(Error::BadRequest(
             "enter a package name (serde), a handle (@cargo.serde@host) or a package URL (pkg:npm/@types/node)".into(),
@@ -102,7 +106,7 @@ pub async fn find(state: &AppState, query: &str) -> Result<Vec<Package>> {
         ))
     };
     if query.starts_with("pkg:") {
-        return lazy::find_or_create_by_purl(&state.lookups, query)
+        return lookup::by_purl(state, who, query)
             .await?
             .map(|p| vec![p])
             .ok_or_else(not_found);
@@ -120,14 +124,14 @@ pub async fn find(state: &AppState, query: &str) -> Result<Vec<Package>> {
         }
         None => query.trim_start_matches('@'),
     };
-    if let Some(p) = lazy::find_or_create_by_handle(&state.lookups, handle).await? {
+    if let Some(p) = lookup::by_handle(state, who, handle).await? {
         return Ok(vec![p]);
     }
     // A bare name on a server with several ecosystems: try it in each.
     let mut found = Vec::new();
     for eco in &state.settings.ecosystems {
         if let Ok(id) = PackageId::new(*eco, handle)
-            && let Some(p) = lazy::find_or_create_by_purl(&state.lookups, &id.purl()).await?
+            && let Some(p) = lookup::by_purl(state, who, &id.purl()).await?
         {
             found.push(p);
         }
