@@ -200,6 +200,59 @@ pub async fn seed_followers(database_url: &str, handle: &str, rows: &[FollowerRo
     Ok(package_id)
 }
 
+/// Gives the package with `handle` a realistic history for its page: `n` versions
+/// (published a day apart, the newest announced with a post id, every 25th a
+/// prerelease, one deprecated, one yanked) and `followers` followers on 10 hosts.
+pub async fn seed_history(
+    database_url: &str,
+    handle: &str,
+    n: usize,
+    followers: usize,
+) -> Result<()> {
+    let rows: Vec<FollowerRow> = (0..followers)
+        .map(|i| follower_on(&format!("f{}.test", i % 10), i))
+        .collect();
+    let package_id = seed_followers(database_url, handle, &rows).await?;
+    let now = now_unix();
+    let mut conn = open(database_url).await?;
+    let mut tx = conn.begin().await?;
+    for i in 0..n {
+        let newest = i + 10 >= n;
+        let version = if i % 25 == 24 {
+            format!("1.{}.0-rc.1", i / 10)
+        } else {
+            format!("1.{}.{}", i / 10, i % 10)
+        };
+        let state = match i {
+            _ if i + 3 == n => "yanked",
+            _ if newest => "announced",
+            _ => "baseline",
+        };
+        let note_id =
+            newest.then(|| format!("https://bench.test/packages/{handle}/releases/{version}"));
+        let published = now - ((n - i) as i64) * 86_400;
+        sqlx::query(
+            "INSERT INTO releases (package_id, version, state, prerelease, deprecated, note_id, posts_made, published_at, seen_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(package_id)
+        .bind(&version)
+        .bind(state)
+        .bind(i64::from(version.contains('-')))
+        .bind((i + 5 == n).then_some("use 1.x latest"))
+        .bind(note_id)
+        .bind(i64::from(newest))
+        .bind(published)
+        .bind(published * 1000)
+        .execute(&mut *tx)
+        .await
+        .context("cannot insert a release")?;
+    }
+    tx.commit().await?;
+    conn.close().await?;
+    Ok(())
+}
+
 /// Deliveries still pending or in flight.
 pub async fn open_deliveries(database_url: &str) -> Result<i64> {
     let mut conn = open(database_url).await?;

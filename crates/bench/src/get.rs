@@ -1,6 +1,7 @@
 //! `get`: WebFinger, actor document and HTML package page GETs.
 //!
-//! One package actor is added with `pkgfed packages add`; then, for each endpoint
+//! One package actor is added with `pkgfed packages add` and given 200 releases and
+//! 1,000 followers (so the page renders a real list); then, for each endpoint
 //! in turn, `concurrency` keep-alive connections GET it for `warmup-seconds`
 //! (unmeasured) and `seconds` (measured). Every answer must be 200.
 
@@ -13,6 +14,11 @@ use clap::Args;
 use crate::load::{self, Plan};
 use crate::server::{CpuProbe, Server, Setup, free_port, pkgfed_bin};
 use crate::{Common, stats};
+
+/// Versions and followers the package gets before the run (its page shows the
+/// newest releases and the follower count).
+const HISTORY_RELEASES: usize = 200;
+const HISTORY_FOLLOWERS: usize = 1_000;
 
 /// Most requests one measured phase records (bounds memory).
 const MAX_REQUESTS: usize = 5_000_000;
@@ -49,6 +55,14 @@ pub async fn run(args: GetArgs) -> Result<()> {
     let setup = Setup::new(bin, dir.path());
     let port = free_port()?;
     let handle = setup.add_package(port, "pkg:cargo/serde")?;
+    // The page lists the newest releases and counts the followers: give it some.
+    crate::db::seed_history(
+        &setup.database_url,
+        &handle,
+        HISTORY_RELEASES,
+        HISTORY_FOLLOWERS,
+    )
+    .await?;
     let server = setup.start(port, "get")?;
     let host = server.host();
     println!(
