@@ -59,6 +59,7 @@ impl AppState {
             wake: Arc::new(Notify::new()),
             fetcher: fetcher.clone(),
             instance_key: instance_key.clone(),
+            keys: Default::default(),
             domains: Arc::new(
                 DomainPolicy::load(
                     store.clone(),
@@ -86,6 +87,7 @@ impl AppState {
             handlers: HandlerRegistry::standard(),
             outbound: outbound.clone(),
             watch_wake: watch_wake.clone(),
+            refetches: Arc::default(),
             settings: Arc::new(InboundSettings {
                 base_url: settings.base_url.clone(),
                 signature_max_skew: settings.signature_max_skew,

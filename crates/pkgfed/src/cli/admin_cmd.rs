@@ -302,6 +302,38 @@ pub async fn run(config: Config, args: AdminArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `pkgfed packages rotate-key`: through the running server's admin API, so its
+/// delivery worker stops signing with the old key at once.
+pub async fn rotate_key(
+    config: Config,
+    package: &str,
+    url: Option<&str>,
+    token: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let token = match token {
+        Some(t) => t,
+        None => stored_token(&config).await?,
+    };
+    let client = Client::new(&config, url, token)?;
+    let v = client
+        .json(
+            Method::POST,
+            &["packages", "rotate-key"],
+            &[("package", package.to_owned())],
+        )
+        .await?;
+    show(json, &v, |v| {
+        println!(
+            "rotated the key of {} (new key {}); Update sent to {} inbox(es)",
+            print::cell(&v["package"]),
+            print::cell(&v["fingerprint"]),
+            print::cell(&v["deliveries"])
+        );
+    });
+    Ok(())
+}
+
 fn show(json: bool, v: &Value, table: impl FnOnce(&Value)) {
     if json {
         println!(

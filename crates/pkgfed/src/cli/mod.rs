@@ -151,6 +151,25 @@ pub enum PackagesCommand {
         /// purl or handle.
         package: String,
     },
+    /// Give a package actor a new key pair and send its followers `Update` with it.
+    /// Asks the running server (its admin API), so deliveries switch to the new key
+    /// at once.
+    #[command(
+        after_help = "Example:\n  pkgfed packages rotate-key pkg:cargo/serde\n  pkgfed packages rotate-key cargo.serde --url http://127.0.0.1:8080"
+    )]
+    RotateKey {
+        /// The package: purl or handle.
+        package: String,
+        /// Where the server listens (default: http://<server.listen>).
+        #[arg(long)]
+        url: Option<String>,
+        /// Admin token (default: admin.token / PKGFED_ADMIN_TOKEN, else the database's).
+        #[arg(long)]
+        token: Option<String>,
+        /// Print the API's JSON answer.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a package actor (with its followers) by purl or handle.
     #[command(after_help = "Example:\n  pkgfed packages remove pkg:cargo/serde")]
     Remove {

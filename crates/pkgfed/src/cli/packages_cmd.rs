@@ -1,4 +1,5 @@
-//! `pkgfed packages add|list|show|remove` on the local database.
+//! `pkgfed packages add|list|show|remove` on the local database (`rotate-key` goes
+//! through the running server: `crate::cli::admin_cmd::rotate_key`).
 
 use anyhow::bail;
 
@@ -10,6 +11,15 @@ use crate::store::{self, Package, PackageMeta};
 
 /// Runs a packages subcommand.
 pub async fn run(config: Config, cmd: PackagesCommand) -> anyhow::Result<()> {
+    if let PackagesCommand::RotateKey {
+        package,
+        url,
+        token,
+        json,
+    } = cmd
+    {
+        return super::admin_cmd::rotate_key(config, &package, url.as_deref(), token, json).await;
+    }
     let mut ecosystems = config.packages.ecosystems.clone();
     ecosystems.sort();
     ecosystems.dedup();
@@ -85,6 +95,7 @@ pub async fn run(config: Config, cmd: PackagesCommand) -> anyhow::Result<()> {
             store.remove_package(p.id).await?;
             println!("removed {} ({})", p.purl, p.handle);
         }
+        PackagesCommand::RotateKey { .. } => {}
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod handlers;
 pub mod json_limits;
 pub mod parse;
+pub mod refetch;
 pub mod signer;
 pub mod validate;
 pub mod verify;
@@ -59,6 +60,8 @@ pub struct Inbound {
     pub outbound: Outbound,
     /// Wakes the watcher's tracking reconciliation (a follower was added).
     pub watch_wake: Arc<Notify>,
+    /// Re-fetches of cached keys after a failed verification (rate-limited).
+    pub refetches: Arc<refetch::KeyRefetches>,
     /// The settings the pipeline reads.
     pub settings: Arc<InboundSettings>,
 }

@@ -46,13 +46,22 @@ fn is_self_delete(json: &Value) -> bool {
 }
 
 /// Resolves the signer and verifies the signature, refetching the key once when a
-/// cached one does not verify.
+/// cached one does not verify (at most once a minute per key: `super::refetch`).
 pub async fn verify(state: &Inbound, sig: &ParsedSignature, json: &Value) -> Result<Signer> {
     let cached = signer::cached(state, &sig.key_id).await?;
     let signer = match cached {
         Some((cached, fresh_enough)) if fresh_enough => {
             if sig.verify(&cached.key).is_ok() {
                 return Ok(cached);
+            }
+            // The actor may have rotated its key: fetch it again, at most once a
+            // minute per key.
+            if !state.refetches.allow(&sig.key_id, state.clock.now_ms()) {
+                return Err(InboundError::Unauthorized(format!(
+                    "signature does not verify with the cached key {}, which was re-fetched less than {} s ago",
+                    sig.key_id,
+                    super::refetch::REFETCH_INTERVAL_MS / 1000
+                )));
             }
             signer::fetch(state, &sig.key_id).await?
         }

@@ -19,6 +19,7 @@ pub mod attempt;
 pub mod classify;
 pub mod error;
 pub mod housekeeping;
+pub mod keys;
 pub mod outbox;
 mod recorder;
 pub mod remediate;
@@ -58,6 +59,8 @@ pub struct Outbound {
     pub fetcher: Fetcher,
     /// The instance actor's key (signs what the instance actor sends).
     pub instance_key: Arc<RsaPrivateKey>,
+    /// The package keys deliveries are signed with (parsed once).
+    pub keys: keys::SigningKeys,
     /// Which domains pkgfed talks to (deliveries to refused ones are skipped; the
     /// inbound pipeline refuses their activities with the same policy).
     pub domains: Arc<DomainPolicy>,

@@ -2,6 +2,7 @@
 //! first lookup from their registry ([`lazy`]).
 
 pub mod lazy;
+pub mod rotate;
 
 use pkgfed_registries::adapter::PackageMetadata;
 use pkgfed_registries::{Ecosystem, handle, parse_purl};

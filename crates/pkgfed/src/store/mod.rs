@@ -100,6 +100,13 @@ pub trait Store:
     ) -> StoreResult<Option<Package>>;
     /// Packages ordered by id, after the cursor.
     async fn list_packages(&self, after: Option<i64>, limit: u32) -> StoreResult<Vec<Package>>;
+    /// Replaces a package actor's key pair (a rotation); false if it does not exist.
+    async fn replace_package_key(
+        &self,
+        id: i64,
+        private_key_pem: &str,
+        public_key_pem: &str,
+    ) -> StoreResult<bool>;
     /// Removes a package with its followers and outbox; false if it did not exist.
     async fn remove_package(&self, id: i64) -> StoreResult<bool>;
 

@@ -22,12 +22,7 @@ impl Deliverer {
         let Some(package_id) = d.package_id else {
             return Ok(self.state.instance_key.clone());
         };
-        if let Some(k) = self
-            .keys
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&package_id).cloned())
-        {
+        if let Some(k) = self.state.keys.get(package_id) {
             return Ok(k);
         }
         let package = self
@@ -43,9 +38,7 @@ impl Deliverer {
             RsaPrivateKey::from_pkcs8_pem(&package.private_key_pem)
                 .map_err(OutboundError::PackageKey)?,
         );
-        if let Ok(mut m) = self.keys.lock() {
-            m.insert(package_id, key.clone());
-        }
+        self.state.keys.insert(package_id, key.clone());
         Ok(key)
     }
 

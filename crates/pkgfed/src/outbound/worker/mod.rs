@@ -5,11 +5,9 @@
 //! expire (and on start, the embedded server returns every claim at once), so
 //! nothing is lost and only in-flight deliveries may be sent twice.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use pkgfed_protocol::keys::RsaPrivateKey;
 use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
@@ -43,8 +41,6 @@ pub struct Deliverer {
     state: Outbound,
     /// Global concurrency: one permit per delivery in flight.
     permits: Arc<Semaphore>,
-    /// Parsed signing keys by package id (0: the instance actor).
-    keys: Arc<Mutex<HashMap<i64, Arc<RsaPrivateKey>>>>,
     /// Held from recording a permanent failure until its remediation ran, so the
     /// repeat rules count exactly: two concurrent 401s must not both count 4 and
     /// so skip the recommendation made at exactly 3.
@@ -61,7 +57,6 @@ impl Deliverer {
         Self {
             state,
             permits,
-            keys: Arc::default(),
             remediation: Arc::default(),
             recorder: Arc::default(),
         }

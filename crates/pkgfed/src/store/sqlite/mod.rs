@@ -302,6 +302,23 @@ impl Store for SqliteStore {
         rows.iter().map(package_from_row).collect()
     }
 
+    async fn replace_package_key(
+        &self,
+        id: i64,
+        private_key_pem: &str,
+        public_key_pem: &str,
+    ) -> StoreResult<bool> {
+        let done =
+            sqlx::query("UPDATE packages SET private_key_pem = ?, public_key_pem = ? WHERE id = ?")
+                .bind(private_key_pem)
+                .bind(public_key_pem)
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn remove_package(&self, id: i64) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM packages WHERE id = ?")
             .bind(id)

@@ -59,6 +59,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/domain-blocks/{domain}", delete(domain_blocks::remove))
         .route("/hosts", get(hosts::list))
         .route("/packages/import", post(packages::import))
+        .route("/packages/rotate-key", post(packages::rotate_key))
         .route("/registries", get(registries::list))
         .route("/registries/recheck", post(registries::recheck))
         .route("/metrics", get(crate::web::metrics::metrics))

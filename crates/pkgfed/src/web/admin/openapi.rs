@@ -246,6 +246,28 @@ pub fn spec() -> Value {
                     "401": unauthorized
                 }
             }},
+            "/api/v1/admin/packages/rotate-key": { "post": {
+                "operationId": "rotatePackageKey",
+                "summary": "Gives the package actor a new RSA-2048 key pair and queues `Update{actor}` with the new \
+                            `publicKey` to every follower, signed with the new key. The old key is never used again.",
+                "parameters": [{ "name": "package", "in": "query", "required": true,
+                                 "description": "The package: its purl or handle.",
+                                 "schema": { "type": "string" } }],
+                "responses": {
+                    "200": ok("The rotation.", json!({
+                        "type": "object", "required": ["package", "key_id", "fingerprint", "update_id", "deliveries"],
+                        "properties": {
+                            "package": { "type": "string" }, "key_id": { "type": "string" },
+                            "fingerprint": { "type": "string", "description": "SHA-256 of the new public key PEM, 16 hex digits." },
+                            "update_id": { "type": "string" },
+                            "deliveries": { "type": "integer", "description": "Inboxes the Update was queued to." }
+                        }
+                    })),
+                    "400": error("`package` is missing."),
+                    "401": unauthorized,
+                    "404": error("No such package.")
+                }
+            }},
             "/api/v1/admin/registries": { "get": {
                 "operationId": "registries",
                 "summary": "Registry watcher health: tracked packages, backlog, erroring packages, request counters, \

@@ -1,5 +1,6 @@
 //! `POST /api/v1/admin/packages/import`: creates package actors from a list of
 //! purls (what `pkgfed admin import-packages FILE` sends, in batches).
+//! `POST /api/v1/admin/packages/rotate-key`: a new key for one package actor.
 //!
 //! All or nothing at validation: when any purl does not parse or names an ecosystem
 //! that is not enabled, the answer is 400 naming its index and nothing is created.
@@ -7,8 +8,8 @@
 //! interrupted import can simply be run again.
 
 use axum::Json;
-use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{Query, State};
 use pkgfed_registries::parse_purl;
 use serde::{Deserialize, Serialize};
 
@@ -81,4 +82,32 @@ pub async fn import(
         );
     }
     Ok(Json(answer))
+}
+
+/// `POST /packages/rotate-key` query.
+#[derive(Debug, Deserialize)]
+pub struct RotateQuery {
+    /// The package: its purl or handle.
+    package: Option<String>,
+}
+
+/// `POST /packages/rotate-key?package=P`: a new key pair for the package actor, and
+/// `Update{actor}` with it to every follower (see [`crate::packages::rotate`]).
+pub async fn rotate_key(
+    State(state): State<AppState>,
+    Query(q): Query<RotateQuery>,
+) -> Result<Json<crate::packages::rotate::Rotated>> {
+    let wanted = q.package.as_deref().map(str::trim).unwrap_or_default();
+    if wanted.is_empty() {
+        return Err(Error::BadRequest(
+            "`package` is required: a purl (pkg:cargo/serde) or a handle".into(),
+        ));
+    }
+    let package = crate::packages::find(&state.store, &state.settings.ecosystems, wanted)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no package {wanted} here")))?;
+    let rotated =
+        crate::packages::rotate::rotate(&state.outbound, state.settings.actor_type, &package)
+            .await?;
+    Ok(Json(rotated))
 }
