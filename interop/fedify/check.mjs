@@ -16,6 +16,8 @@
 //      listener, which runs only after Fedify verified the Accept's HTTP signature; checks
 //      that pkgfed's signed GET of the tester's key passed Fedify's verification too;
 //   3. checks that Fedify's inbox refuses an unsigned and a tampered Accept (401);
+//   3b. with PKGFED_ADMIN_TOKEN set: rotates the package key through pkgfed's admin API
+//      and waits for the Update{actor}, which Fedify must verify with the new key;
 //   4. reads the followers collection (totalItems +1, tester listed), sends Undo{Follow}
 //      signed draft-cavage to the shared inbox, and reads it again (back to the start).
 // Every request either side makes is logged with its signature scheme and coverage.
@@ -41,6 +43,7 @@ import {
   Person,
   Service,
   Undo,
+  Update,
 } from "@fedify/fedify/vocab";
 import { lookupWebFinger } from "@fedify/webfinger";
 
@@ -207,8 +210,10 @@ const modulusBits = keyPair.publicKey.algorithm.modulusLength;
 const actorFetchers = [];
 const sentFollows = new Map();
 const accepts = [];
+const updates = [];
 const inboxErrors = [];
 let acceptArrived = () => {};
+let updateArrived = () => {};
 
 /** One Fedify federation serving the tester actor; `firstKnock` picks the signature scheme tried first. */
 function buildFederation(kv, firstKnock) {
@@ -262,6 +267,11 @@ function buildFederation(kv, firstKnock) {
       accepts.push(entry);
       acceptArrived();
     })
+    .on(Update, async (_ctx, update) => {
+      // Also only after Fedify verified the signature and that the key is update.actor's.
+      updates.push(update);
+      updateArrived();
+    })
     .onError((_ctx, error) => {
       inboxErrors.push(error);
     });
@@ -273,6 +283,13 @@ const kv = new MemoryKvStore();
 const federation = buildFederation(kv, undefined);
 // Sends only the Undo, signing draft-cavage first (the scheme most of the fediverse uses).
 const cavageFederation = buildFederation(new MemoryKvStore(), "draft-cavage-http-signatures-12");
+
+function firstUpdate() {
+  if (updates.length > 0) return Promise.resolve(updates[0]);
+  return new Promise((resolve) => {
+    updateArrived = () => resolve(updates[0]);
+  });
+}
 
 function firstAccept() {
   if (accepts.length > 0) return Promise.resolve(accepts[0]);
@@ -506,6 +523,39 @@ async function main() {
   check(altered.status === 401, `Fedify answered ${altered.status} to a tampered signed Accept, expected 401`);
   check(accepts.length === 1, `the Accept listener ran ${accepts.length} times, expected once`);
   say("Fedify's inbox refused an unsigned Accept (401) and pkgfed's signed Accept with an altered body (401)");
+
+  // --- 3b. key rotation: pkgfed replaces the package key and sends Update{actor},
+  // signed with the new key, which Fedify (holding the old key from the Accept) must
+  // verify before its Update listener runs. Needs the admin token (the Rust test passes it).
+  const adminToken = process.env.PKGFED_ADMIN_TOKEN;
+  if (adminToken) {
+    const pemBefore = await (await lookupObject(actor.id, loaders)).getPublicKey().then((k) => k.publicKey);
+    const rotated = await fetch(
+      new URL(`/api/v1/admin/packages/rotate-key?package=${encodeURIComponent(handle)}`, pkgfedBase),
+      { method: "POST", headers: { authorization: `Bearer ${adminToken}` } },
+    );
+    check(rotated.status === 200, `rotate-key answered ${rotated.status}: ${await rotated.clone().text()}`);
+    const answer = await rotated.json();
+    check(answer.deliveries >= 1, `rotate-key queued ${answer.deliveries} deliveries, expected the tester's inbox`);
+    const update = await withTimeout(firstUpdate(), STEP_TIMEOUT_MS, "pkgfed's Update{actor} in the Fedify inbox");
+    check(update.actorId?.href === actor.id.href, `Update actor is ${update.actorId?.href}`);
+    check(update.objectId?.href === actor.id.href, `Update object is ${update.objectId?.href}, expected the actor`);
+    const updatedActor = await update.getObject();
+    const newKey = await (await updatedActor.getPublicKey()).publicKey;
+    const servedKey = await (await (await lookupObject(actor.id, loaders)).getPublicKey()).publicKey;
+    const spki = async (k) => Buffer.from(await crypto.subtle.exportKey("spki", k)).toString("base64");
+    check((await spki(newKey)) === (await spki(servedKey)), "the Update's publicKey is not the one pkgfed now serves");
+    check((await spki(newKey)) !== (await spki(pemBefore)), "the key did not change");
+    const updatePosts = inbound.filter((e) => e.method === "POST" && e.status === 202 && e.body.includes('"Update"'));
+    check(updatePosts.length >= 1, "no accepted Update POST was seen");
+    say(`pkgfed rotated the package key (fingerprint ${answer.fingerprint}); Fedify verified the Update{actor} signed with the new key`);
+    observe(
+      `key rotation: Fedify verified pkgfed's Update{actor} [${updatePosts[0].scheme}] signed with the new key ` +
+        `(${inbound.filter((e) => e.method === "POST" && e.body.includes('"Update"')).length} POST(s))`,
+    );
+  } else {
+    observe("key rotation not checked: PKGFED_ADMIN_TOKEN is not set");
+  }
 
   // --- 4. followers collection, Undo, followers again
   const during = await followersCount();

@@ -48,11 +48,12 @@ struct Run {
 
 /// Runs `node interop/fedify/check.mjs <base> <handle>` from the repo root, killing it
 /// past [`HARD_LIMIT`].
-fn run_check(root: &Path, base: &str, handle: &str) -> Run {
+fn run_check(root: &Path, base: &str, handle: &str, admin_token: &str) -> Run {
     let mut child = Command::new("node")
         .arg("interop/fedify/check.mjs")
         .arg(base)
         .arg(handle)
+        .env("PKGFED_ADMIN_TOKEN", admin_token)
         .current_dir(root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -111,7 +112,8 @@ async fn fedify_follows_gets_a_verified_accept_and_unfollows() {
     let package = server.add_package("pkg:cargo/serde").await;
     let base = server.base.clone();
     let handle = package.handle.clone();
-    let run = tokio::task::spawn_blocking(move || run_check(&root, &base, &handle))
+    let token = server.state.admin_token.clone();
+    let run = tokio::task::spawn_blocking(move || run_check(&root, &base, &handle, &token))
         .await
         .unwrap();
 
@@ -123,6 +125,11 @@ async fn fedify_follows_gets_a_verified_accept_and_unfollows() {
     assert!(
         run.stdout.contains("\nPASS: Fedify "),
         "no PASS line\n{transcript}"
+    );
+    assert!(
+        run.stdout
+            .contains("Fedify verified the Update{actor} signed with the new key"),
+        "the key rotation step did not pass\n{transcript}"
     );
     assert!(
         run.stdout.contains("followers totalItems: 0 -> 1 -> 0"),
