@@ -9,10 +9,11 @@ use std::sync::Arc;
 use pkgfed_protocol::fetch::Fetcher;
 use tokio::sync::Notify;
 
+use crate::broker::{Broker, BrokerEvents};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::events::InProcessEvents;
+use crate::events::{EventPublisher, InProcessEvents};
 use crate::federation::domain_policy::DomainPolicy;
 use crate::federation::urls::Urls;
 use crate::inbound::handlers::HandlerRegistry;
@@ -46,6 +47,13 @@ impl AppState {
             .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         let urls = Urls::new(&settings.base_url);
         let bus = Arc::new(InProcessEvents::new(1024));
+        // With a broker, events also go there (and queued work wakes other
+        // processes); the in-process bus gets them either way.
+        let broker = settings.broker.clone().map(Broker::new);
+        let events: Arc<dyn EventPublisher> = match &broker {
+            Some(b) => Arc::new(BrokerEvents::new(bus.clone(), b.clone())),
+            None => bus.clone(),
+        };
         let registries = Registries::from_settings(&settings)?;
         let started_at_ms = clock.now_ms();
         let shutdown = Shutdown::default();
@@ -55,7 +63,7 @@ impl AppState {
             store: store.clone(),
             urls: urls.clone(),
             clock: clock.clone(),
-            events: bus.clone(),
+            events: events.clone(),
             wake: Arc::new(Notify::new()),
             fetcher: fetcher.clone(),
             instance_key: instance_key.clone(),
@@ -78,7 +86,7 @@ impl AppState {
             store: store.clone(),
             urls: urls.clone(),
             clock: clock.clone(),
-            events: bus.clone(),
+            events: events.clone(),
             fetcher,
             instance_signer: ActorSigner {
                 key: instance_key.clone(),
@@ -103,7 +111,7 @@ impl AppState {
             store: store.clone(),
             urls: urls.clone(),
             clock: clock.clone(),
-            events: bus.clone(),
+            events: events.clone(),
             registries: registries.clone(),
             outbound: outbound.clone(),
             watch_wake: watch_wake.clone(),
@@ -130,8 +138,9 @@ impl AppState {
             instance_public_pem: instance_key.public_key_pem(),
             urls,
             store,
-            events: bus.clone(),
+            events,
             bus,
+            broker,
             clock,
             admin_token,
             watch_wake,

@@ -1,9 +1,10 @@
 //! Typed events and the [`EventPublisher`] they go through.
 //!
 //! Every step of the pipeline emits an [`Event`]; the in-process publisher fans them
-//! out to subscribers (tests, and the operators' SSE stream `/api/v1/admin/events`). A broker-backed
-//! publisher implements the same trait, so callers never change. Event names are
-//! listed in `docs/events.md`.
+//! out to subscribers (tests, and the operators' SSE stream `/api/v1/admin/events`).
+//! With `[broker]` configured, `crate::broker::BrokerEvents` implements the same
+//! trait (the in-process subscribers still get every event), so callers never
+//! change. Event names are listed in `docs/events.md`.
 
 use serde::Serialize;
 use tokio::sync::broadcast;

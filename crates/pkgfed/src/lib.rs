@@ -14,6 +14,8 @@
 //!    - [`clock`]: "now" for the whole application (manual in tests).
 //!    - [`error`]: the application's error enum.
 //!    - [`events`]: typed events and the publisher interface.
+//!    - [`broker`]: the optional RabbitMQ connection of cluster mode: events
+//!      published to an exchange, wakes between processes, reconnection, status.
 //!    - [`store`]: the backend-neutral storage traits and models, and one folder per
 //!      backend (`store/sqlite/`) with its migrations.
 //!    - [`shutdown`]: the two-stage shutdown switch.
@@ -46,6 +48,7 @@
 //! (the Note and its `Create`) → `outbound` (outbox, queue, signed POST).
 
 pub mod app;
+pub mod broker;
 pub mod cli;
 pub mod clock;
 pub mod config;

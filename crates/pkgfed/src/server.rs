@@ -1,12 +1,14 @@
 //! Runs everything of one embedded pkgfed process: the HTTP server, the delivery
-//! worker (with its housekeeping), the registry watcher and, when `metrics.listen`
-//! is set, the metrics-only listener, until shutdown.
+//! worker (with its housekeeping), the registry watcher, when `metrics.listen` is
+//! set the metrics-only listener, and when `[broker]` is set the broker connection
+//! (consuming the wakes of the work this process runs), until shutdown.
 
 use std::future::Future;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::broker::Wakers;
 use crate::outbound::housekeeping;
 use crate::outbound::worker::Deliverer;
 use crate::web::{self, AppState};
@@ -28,6 +30,18 @@ pub async fn run(
     let worker = tokio::spawn(Deliverer::new(state.outbound.clone()).run(stop.on_drained()));
     let housekeeping = tokio::spawn(housekeeping::run(state.outbound.clone(), stop.on_drained()));
     let watcher = tokio::spawn(crate::watch::run(state.watcher.clone()));
+    let broker = state.broker.clone().map(|b| {
+        let wakers = Wakers {
+            deliveries: Some(state.outbound.wake.clone()),
+            registry: state.settings.watch.enabled.then(|| {
+                (
+                    state.watcher.watch_wake.clone(),
+                    state.watcher.registry_wake.clone(),
+                )
+            }),
+        };
+        tokio::spawn(b.run(wakers, stop.on_drained()))
+    });
     let requested = stop.clone();
     let shutdown = async move {
         shutdown.await;
@@ -38,6 +52,9 @@ pub async fn run(
     let _ = worker.await;
     let _ = housekeeping.await;
     let _ = watcher.await;
+    if let Some(b) = broker {
+        let _ = b.await;
+    }
     if let Some(m) = metrics {
         let _ = m.await;
     }

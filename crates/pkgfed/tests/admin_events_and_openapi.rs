@@ -27,6 +27,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/registries"),
     ("post", "/api/v1/admin/registries/recheck"),
     ("post", "/api/v1/admin/packages/rotate-key"),
+    ("get", "/api/v1/admin/broker"),
     ("get", "/api/v1/admin/metrics"),
     ("get", "/api/v1/admin/events"),
     ("get", "/api/v1/admin/openapi.json"),

@@ -24,6 +24,7 @@ const LAYERS: &[&[&str]] = &[
         "error",
         "config",
         "events",
+        "broker",
         "store",
         "shutdown",
         "telemetry",

@@ -7,6 +7,7 @@
 //! every key.
 
 pub mod advisories;
+pub mod broker;
 mod env;
 pub mod limits;
 mod redact;
@@ -103,6 +104,8 @@ pub struct Config {
     pub log: LogConfig,
     /// The Prometheus metrics listener.
     pub metrics: MetricsConfig,
+    /// The optional RabbitMQ broker (cluster mode).
+    pub broker: broker::BrokerConfig,
 }
 
 /// A validated configuration with parsed values, ready to wire the application.
@@ -149,6 +152,8 @@ pub struct Settings {
     pub advisories: advisories::AdvisorySettings,
     /// The metrics-only listener (`metrics.listen`), when configured.
     pub metrics_listen: Option<SocketAddr>,
+    /// The RabbitMQ broker (`[broker]`), when configured.
+    pub broker: Option<broker::BrokerSettings>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -322,6 +327,7 @@ impl Config {
         )?;
         Ok(Settings {
             limits: limits::validate(&self.limits, &f.trusted_proxies)?,
+            broker: broker::validate(&self.broker)?,
             metrics_listen,
             advisories: advisories::validate(&self.advisories)?,
             watch,

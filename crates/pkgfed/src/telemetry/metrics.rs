@@ -200,6 +200,26 @@ fn describe() {
         "pkgfed_watch_stalled",
         "1 when the registry had no successful check for watch.stall_intervals intervals."
     );
+    describe_gauge!(
+        "pkgfed_broker_connected",
+        "1 while the RabbitMQ broker ([broker]) is connected, 0 while pkgfed works without it (only with [broker] set)."
+    );
+    describe_counter!(
+        "pkgfed_broker_connections_total",
+        "Successful broker connections since start (more than 1: it reconnected)."
+    );
+    describe_counter!(
+        "pkgfed_events_published_total",
+        "Events published to the broker's pkgfed.events exchange and confirmed."
+    );
+    describe_counter!(
+        "pkgfed_events_dropped_total",
+        "Events not published to the broker, by reason: buffer_full, disconnected, nacked, publish_failed (in-process subscribers still got them)."
+    );
+    describe_counter!(
+        "pkgfed_broker_wakes_total",
+        "Wake messages through the broker by kind (deliveries, registry) and direction (sent, received)."
+    );
     for class in DELIVERY_CLASSES {
         counter!(DELIVERIES, "class" => class).increment(0);
     }

@@ -6,6 +6,11 @@
 //! says whether this process can serve requests now: the database answers on a fresh
 //! connection and its schema is the one this binary migrates to; otherwise 503 with
 //! the reason, so an operator reading the probe's output knows what to fix.
+//!
+//! With `[broker]` configured, `/readyz` adds a `broker: connected` or
+//! `broker: disconnected` line without changing the status: pkgfed works from the
+//! database while the broker is away, so taking the process out of a load balancer
+//! would not help. The last error is in the admin API (`GET /api/v1/admin/broker`).
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -20,13 +25,21 @@ pub async fn healthz() -> Response {
 
 /// `GET /readyz`: 200 `ready`, or 503 with the reason.
 pub async fn readyz(State(state): State<AppState>) -> Response {
+    let broker = state.broker.as_ref().map_or(String::new(), |b| {
+        let up = if b.status().connected() {
+            "connected"
+        } else {
+            "disconnected"
+        };
+        format!("broker: {up}\n")
+    });
     match state.store.unready_reason().await {
-        None => plain(StatusCode::OK, "ready\n".to_owned()),
+        None => plain(StatusCode::OK, format!("ready\n{broker}")),
         Some(reason) => {
             tracing::warn!(%reason, "not ready");
             plain(
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("not ready: {reason}\n"),
+                format!("not ready: {reason}\n{broker}"),
             )
         }
     }

@@ -60,6 +60,9 @@ async fn render(state: &AppState) -> Result<String> {
         );
         set("pkgfed_watch_stalled", f64::from(u8::from(h.stalled)));
     }
+    if let Some(broker) = &state.broker {
+        broker_series(&broker.view());
+    }
     for (ecosystem, registry) in state.watcher.registries.all() {
         for (status, n) in registry.limiter.responses() {
             counter!("pkgfed_registry_requests_total", "registry" => ecosystem.as_str(), "status" => status)
@@ -67,4 +70,21 @@ async fn render(state: &AppState) -> Result<String> {
         }
     }
     Ok(handle.render())
+}
+
+/// The broker's series, from its status (kept per broker, not in the recorder, so
+/// the admin API and `/metrics` show the same figures).
+fn broker_series(v: &crate::broker::BrokerStatusView) {
+    gauge!("pkgfed_broker_connected").set(f64::from(u8::from(v.connected)));
+    counter!("pkgfed_broker_connections_total").absolute(v.connections);
+    counter!("pkgfed_events_published_total").absolute(v.events_published);
+    for (reason, n) in &v.events_dropped {
+        counter!("pkgfed_events_dropped_total", "reason" => *reason).absolute(*n);
+    }
+    for (direction, by_kind) in [("sent", &v.wakes_sent), ("received", &v.wakes_received)] {
+        for (kind, n) in by_kind {
+            counter!("pkgfed_broker_wakes_total", "kind" => *kind, "direction" => direction)
+                .absolute(*n);
+        }
+    }
 }

@@ -41,6 +41,9 @@ pub struct Inner {
     pub events: Arc<dyn EventPublisher>,
     /// The in-process event bus (also behind `events`), for subscribers.
     pub bus: Arc<InProcessEvents>,
+    /// The RabbitMQ broker (`[broker]`), when configured: its status for health and
+    /// metrics; `crate::server` runs its connection.
+    pub broker: Option<crate::broker::Broker>,
     /// The application's clock (manual in tests).
     pub clock: Arc<dyn Clock>,
     /// Bearer token of the admin API (configured, or generated and stored). Secret:

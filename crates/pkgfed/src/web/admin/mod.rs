@@ -13,12 +13,14 @@
 //! | `GET /hosts` | [`hosts`] |
 //! | `POST /packages/import` | [`packages`] |
 //! | `GET /registries` | [`registries`] |
+//! | `GET /broker` | [`broker`] |
 //! | `GET /metrics` (Prometheus text) | [`crate::web::metrics`] |
 //! | `GET /events` (Server-Sent Events) | [`events`] |
 //! | `GET /openapi.json` (no token) | [`openapi`] |
 
 pub mod activities;
 pub mod auth;
+pub mod broker;
 pub mod deliveries;
 pub mod domain_blocks;
 pub mod domains;
@@ -62,6 +64,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/packages/rotate-key", post(packages::rotate_key))
         .route("/registries", get(registries::list))
         .route("/registries/recheck", post(registries::recheck))
+        .route("/broker", get(broker::status))
         .route("/metrics", get(crate::web::metrics::metrics))
         .route("/events", get(events::stream))
         .route_layer(middleware::from_fn_with_state(

@@ -71,7 +71,7 @@ pub fn spec() -> Value {
         "Missing or wrong bearer token. `WWW-Authenticate: Bearer` is set; nothing was done.",
     );
     let bad_request = error("A query parameter is missing or invalid; `error` says which.");
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "pkgfed admin API",
@@ -334,7 +334,9 @@ pub fn spec() -> Value {
             },
             "schemas": schemas()
         }
-    })
+    });
+    doc["paths"]["/api/v1/admin/broker"] = super::broker::openapi();
+    doc
 }
 
 fn schemas() -> Value {

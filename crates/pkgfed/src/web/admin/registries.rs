@@ -95,6 +95,10 @@ pub async fn recheck(
         marked.insert(eco.to_string(), n.into());
     }
     state.watcher.registry_wake.notify_waiters();
+    // In cluster mode the watchers may run in other processes.
+    if let Some(broker) = &state.broker {
+        broker.wake(crate::broker::WakeKind::Registry);
+    }
     tracing::info!(?marked, "re-check of the tracked packages requested");
     Ok(Json(json!({ "marked": marked })))
 }
