@@ -159,7 +159,9 @@ impl Broker {
                 "broker unavailable; working from the database, reconnecting");
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
-                _ = shutdown.changed() => {}
+                changed = shutdown.changed() => if changed.is_err() {
+                    break;
+                },
             }
         }
         self.inner

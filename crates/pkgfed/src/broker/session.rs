@@ -115,9 +115,28 @@ impl Session {
     }
 
     /// Serves the connection until it fails (`Err`: reconnect) or `shutdown` turns
-    /// true (`Ok`).
+    /// true (`Ok`), then closes it (a connection that is still up, e.g. after its
+    /// consumer was cancelled, must not linger beside the next one).
     pub(super) async fn run(
         mut self,
+        shared: &Shared,
+        wakers: &Wakers,
+        queue: &mut mpsc::Receiver<Event>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> LapinResult<()> {
+        let result = self.serve(shared, wakers, queue, shutdown).await;
+        if self.conn.status().connected() {
+            let _ = tokio::time::timeout(
+                Duration::from_secs(2),
+                self.conn.close(200, "pkgfed closing".into()),
+            )
+            .await;
+        }
+        result
+    }
+
+    async fn serve(
+        &mut self,
         shared: &Shared,
         wakers: &Wakers,
         queue: &mut mpsc::Receiver<Event>,
@@ -128,16 +147,14 @@ impl Session {
         self.publish_wakes(shared).await?;
         loop {
             if *shutdown.borrow() {
-                let _ = tokio::time::timeout(
-                    Duration::from_secs(2),
-                    self.conn.close(200, "pkgfed shutting down".into()),
-                )
-                .await;
                 return Ok(());
             }
             let [deliveries, registry] = &mut self.consumers;
             tokio::select! {
-                _ = shutdown.changed() => {}
+                // The switch gone is a shutdown too.
+                changed = shutdown.changed() => if changed.is_err() {
+                    return Ok(());
+                },
                 event = conn_events.next() => match event {
                     Some(lapin::Event::Error(e)) => return Err(e),
                     None => return Err(closed("the connection closed")),
