@@ -1,17 +1,25 @@
-//! The store against a real SQLite file: migrations, uniqueness, follower upserts,
-//! dedup, cascades. Each test gets its own fresh database file.
+//! The store against a real database, on both backends (a SQLite file, a PostgreSQL
+//! database; see `common/db.rs`): migrations, uniqueness, follower upserts, dedup,
+//! cascades. Each test gets its own fresh database.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use pkgfed::store::{
-    self, CachedKey, InboundRecord, NewFollower, NewPackage, PackageMeta, SharedStore, StoreError,
-};
+mod common;
+
+use common::db::TestDb;
+use pkgfed::store::{CachedKey, InboundRecord, NewFollower, NewPackage, PackageMeta, StoreError};
 use pkgfed_registries::Ecosystem;
 
-async fn fresh() -> (SharedStore, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    (store::open(&url).await.unwrap(), dir)
-}
+both_backends!(
+    reopening_keeps_data_and_does_not_rerun_migrations,
+    duplicate_packages_conflict,
+    followers_are_upserted_paged_and_removed,
+    inbound_activities_are_deduplicated,
+    remote_keys_are_cached_updated_forgotten_and_persisted,
+    instance_key_is_written_once,
+    package_debug_output_has_no_private_key,
+    a_database_from_a_newer_pkgfed_is_refused,
+    a_package_key_is_replaced,
+);
 
 fn new_package(name: &str) -> NewPackage {
     NewPackage {
@@ -35,15 +43,12 @@ fn follower(n: u32) -> NewFollower {
     }
 }
 
-#[tokio::test]
-async fn reopening_keeps_data_and_does_not_rerun_migrations() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+async fn reopening_keeps_data_and_does_not_rerun_migrations(db: TestDb) {
     {
-        let s = store::open(&url).await.unwrap();
+        let s = db.open().await;
         s.add_package(&new_package("serde")).await.unwrap();
     }
-    let s = store::open(&url).await.unwrap();
+    let s = db.open().await;
     assert_eq!(s.counts().await.unwrap().packages, 1);
     assert!(
         s.package_by_handle("CARGO.SERDE").await.unwrap().is_some(),
@@ -51,9 +56,8 @@ async fn reopening_keeps_data_and_does_not_rerun_migrations() {
     );
 }
 
-#[tokio::test]
-async fn duplicate_packages_conflict() {
-    let (s, _d) = fresh().await;
+async fn duplicate_packages_conflict(db: TestDb) {
+    let s = db.open().await;
     s.add_package(&new_package("serde")).await.unwrap();
     let err = s.add_package(&new_package("serde")).await.unwrap_err();
     assert!(
@@ -63,9 +67,8 @@ async fn duplicate_packages_conflict() {
     assert_eq!(s.counts().await.unwrap().packages, 1);
 }
 
-#[tokio::test]
-async fn followers_are_upserted_paged_and_removed() {
-    let (s, _d) = fresh().await;
+async fn followers_are_upserted_paged_and_removed(db: TestDb) {
+    let s = db.open().await;
     let p = s.add_package(&new_package("serde")).await.unwrap();
     let q = s.add_package(&new_package("log")).await.unwrap();
     assert!(s.add_follower(p.id, &follower(1)).await.unwrap());
@@ -116,9 +119,8 @@ async fn followers_are_upserted_paged_and_removed() {
     assert_eq!(s.counts().await.unwrap().follows, 0);
 }
 
-#[tokio::test]
-async fn inbound_activities_are_deduplicated() {
-    let (s, _d) = fresh().await;
+async fn inbound_activities_are_deduplicated(db: TestDb) {
+    let s = db.open().await;
     let r = InboundRecord {
         activity_id: "https://a.example/1".into(),
         kind: "Follow".into(),
@@ -133,11 +135,8 @@ async fn inbound_activities_are_deduplicated() {
     assert!(!s.inbound_exists("https://a.example/2").await.unwrap());
 }
 
-#[tokio::test]
-async fn remote_keys_are_cached_updated_forgotten_and_persisted() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let s = store::open(&url).await.unwrap();
+async fn remote_keys_are_cached_updated_forgotten_and_persisted(db: TestDb) {
+    let s = db.open().await;
     let key = |pem: &str, fetched_at: i64| CachedKey {
         key_id: "https://a.example/users/a#main-key".into(),
         actor_id: "https://a.example/users/a".into(),
@@ -153,8 +152,8 @@ async fn remote_keys_are_cached_updated_forgotten_and_persisted() {
     // A refetch (key rotation, or an expired TTL) replaces it.
     s.put_cached_key(&key("two", 2)).await.unwrap();
     assert_eq!(s.cached_key(id).await.unwrap(), Some(key("two", 2)));
-    // Another process opening the file sees what was written.
-    let other = store::open(&url).await.unwrap();
+    // Another process opening the database sees what was written.
+    let other = db.open().await;
     assert_eq!(other.cached_key(id).await.unwrap(), Some(key("two", 2)));
     // Deleting the actor forgets its keys.
     s.remove_actor("https://a.example/users/a").await.unwrap();
@@ -162,9 +161,8 @@ async fn remote_keys_are_cached_updated_forgotten_and_persisted() {
     assert_eq!(s.counts().await.unwrap().remote_keys, 0);
 }
 
-#[tokio::test]
-async fn instance_key_is_written_once() {
-    let (s, _d) = fresh().await;
+async fn instance_key_is_written_once(db: TestDb) {
+    let s = db.open().await;
     assert_eq!(s.put_instance_key("k", "first").await.unwrap(), "first");
     assert_eq!(
         s.put_instance_key("k", "second").await.unwrap(),
@@ -173,32 +171,52 @@ async fn instance_key_is_written_once() {
     );
 }
 
-#[tokio::test]
-async fn package_debug_output_has_no_private_key() {
-    let (s, _d) = fresh().await;
+async fn package_debug_output_has_no_private_key(db: TestDb) {
+    let s = db.open().await;
     let p = s.add_package(&new_package("serde")).await.unwrap();
     let shown = format!("{p:?}");
     assert!(!shown.contains("secret"), "{shown}");
     assert!(shown.contains("pkg:cargo/serde"));
 }
 
-#[tokio::test]
-async fn a_database_from_a_newer_pkgfed_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    drop(store::open(&url).await.unwrap());
+async fn a_database_from_a_newer_pkgfed_is_refused(db: TestDb) {
+    let s = db.open().await;
+    assert_eq!(s.unready_reason().await, None, "ready at its own schema");
+    drop(s);
     // Pretend a newer pkgfed migrated it further.
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    sqlx::query(
+    db.execute(
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)",
     )
-    .execute(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
-    let err = store::open(&url).await.err().expect("refused").to_string();
+    .await;
+    let err = pkgfed::store::open(&db.url)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
     assert!(
         err.contains("999") && err.contains("upgrade pkgfed"),
         "{err}"
+    );
+}
+
+async fn a_package_key_is_replaced(db: TestDb) {
+    let s = db.open().await;
+    let p = s.add_package(&new_package("serde")).await.unwrap();
+    assert!(
+        s.replace_package_key(p.id, "new-private", "new-public")
+            .await
+            .unwrap()
+    );
+    let after = s.package_by_id(p.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            after.private_key_pem.as_str(),
+            after.public_key_pem.as_str()
+        ),
+        ("new-private", "new-public")
+    );
+    assert!(
+        !s.replace_package_key(p.id + 1, "x", "y").await.unwrap(),
+        "no such package"
     );
 }

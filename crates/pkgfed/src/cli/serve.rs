@@ -32,7 +32,7 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     tracing::info!(
         listen = %listener.local_addr()?,
         base_url = %state.urls.base(),
-        database = %state.settings.database_url,
+        database = %crate::store::redacted_url(&state.settings.database_url),
         "pkgfed serving"
     );
     crate::server::run(listener, state, grace, web::shutdown_signal()).await?;

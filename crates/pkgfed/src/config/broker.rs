@@ -35,7 +35,7 @@ impl Default for BrokerConfig {
 impl std::fmt::Debug for BrokerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BrokerConfig")
-            .field("url", &super::redact::redact_url(&self.url))
+            .field("url", &crate::store::redacted_url(&self.url))
             .field("event_buffer", &self.event_buffer)
             .field("reconnect_max_seconds", &self.reconnect_max_seconds)
             .finish()

@@ -9,8 +9,10 @@ use toml::Value;
 
 use super::{Config, ConfigError};
 
-/// Variables with the `PKGFED_` prefix that are not configuration keys.
-const NON_KEYS: &[&str] = &["PKGFED_CONFIG", "PKGFED_LOG"];
+/// Variables with the `PKGFED_` prefix that are not configuration keys
+/// (`PKGFED_TEST_POSTGRES_URL` names the test suite's PostgreSQL server: exported in
+/// a developer's shell or in CI, it must not stop pkgfed from starting).
+const NON_KEYS: &[&str] = &["PKGFED_CONFIG", "PKGFED_LOG", "PKGFED_TEST_POSTGRES_URL"];
 
 /// Applies every `PKGFED_*` variable in `vars` to `config`.
 ///

@@ -161,7 +161,10 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("listen", &self.listen)
             .field("base_url", &self.base_url.as_str())
-            .field("database_url", &redact::redact_url(&self.database_url))
+            .field(
+                "database_url",
+                &crate::store::redacted_url(&self.database_url),
+            )
             .field("raw", &self.raw)
             .finish_non_exhaustive()
     }
@@ -237,11 +240,11 @@ impl Config {
                 });
             }
         };
-        if !self.storage.database_url.starts_with("sqlite:") {
+        if crate::store::backend_of(&self.storage.database_url).is_none() {
             return Err(ConfigError::Invalid {
                 key: "storage.database_url",
                 message:
-                    "only sqlite:// URLs are supported by this build (e.g. sqlite://pkgfed.db)"
+                    "use sqlite://path/to/file.db or postgres://user:password@host:port/database"
                         .into(),
             });
         }

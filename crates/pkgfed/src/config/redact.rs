@@ -19,17 +19,6 @@ pub fn redacted_toml(config: &Config) -> String {
         .unwrap_or_else(|e| format!("# configuration cannot be printed: {e}\n"))
 }
 
-/// A URL with its password masked (other text unchanged).
-pub fn redact_url(s: &str) -> String {
-    if let Ok(mut url) = url::Url::parse(s)
-        && url.password().is_some()
-        && url.set_password(Some("redacted")).is_ok()
-    {
-        return url.to_string();
-    }
-    s.to_owned()
-}
-
 fn redact(value: &mut Value, key: &str) {
     match value {
         Value::Table(t) => t.iter_mut().for_each(|(k, v)| redact(v, k)),
@@ -37,7 +26,7 @@ fn redact(value: &mut Value, key: &str) {
         Value::String(s) if SECRET_WORDS.iter().any(|w| key.contains(w)) && !s.is_empty() => {
             *s = "<redacted>".into();
         }
-        Value::String(s) => *s = redact_url(s),
+        Value::String(s) => *s = crate::store::redacted_url(s),
         _ => {}
     }
 }

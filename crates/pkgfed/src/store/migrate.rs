@@ -48,6 +48,41 @@ pub const SQLITE: &[Migration] = &[
     },
 ];
 
+/// PostgreSQL migrations: the same versions and names as [`SQLITE`], so the schema
+/// checks (`/readyz`, refusing a newer database) read the same on both backends.
+pub const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "federation core",
+        sql: include_str!("../../migrations/postgres/0001_federation_core.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "durable delivery",
+        sql: include_str!("../../migrations/postgres/0002_delivery.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "claim indexes",
+        sql: include_str!("../../migrations/postgres/0003_claim_index.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "registry watching",
+        sql: include_str!("../../migrations/postgres/0004_watch.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "security advisories",
+        sql: include_str!("../../migrations/postgres/0005_advisories.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "domain blocks",
+        sql: include_str!("../../migrations/postgres/0006_domain_blocks.sql"),
+    },
+];
+
 /// Why a database whose applied versions are `applied` is not at the schema of
 /// `migrations`, or `None` when it is.
 pub fn schema_mismatch(migrations: &[Migration], applied: &[i64]) -> Option<String> {
@@ -87,5 +122,13 @@ mod tests {
         newer.push(all.len() as i64 + 1);
         let newer = schema_mismatch(SQLITE, &newer).unwrap_or_default();
         assert!(newer.contains("upgrade pkgfed"), "{newer}");
+    }
+
+    #[test]
+    fn backends_share_versions_and_names() {
+        let key = |m: &Migration| (m.version, m.name);
+        let sqlite: Vec<_> = SQLITE.iter().map(key).collect();
+        let postgres: Vec<_> = POSTGRES.iter().map(key).collect();
+        assert_eq!(sqlite, postgres);
     }
 }

@@ -1,16 +1,27 @@
 //! Storage behind one interface whose callers do not know the backend.
 //!
-//! [`Store`] is what the rest of pkgfed talks to; [`sqlite::SqliteStore`] implements
-//! it on a SQLite file in WAL mode. A PostgreSQL backend implements the same trait
-//! with its own migrations; callers do not change. Migrations are versioned SQL files
-//! under `migrations/<backend>/` applied on open (see [`migrate`]).
+//! [`Store`] is what the rest of pkgfed talks to. Two backends implement it, each in
+//! its own folder with its own migrations:
+//!
+//! - [`sqlite::SqliteStore`]: a SQLite file in WAL mode (`sqlite://pkgfed.db`), the
+//!   embedded default: nothing else to install.
+//! - [`postgres::PgStore`]: a PostgreSQL database (`postgres://user:pass@host/db`),
+//!   which several pkgfed processes can share (claims lock their rows with
+//!   `FOR UPDATE SKIP LOCKED`).
+//!
+//! [`open`] picks one from the URL's scheme; callers do not change. Migrations are
+//! versioned SQL files under `migrations/<backend>/`, with the same versions and
+//! names on both, applied on open (see [`migrate`]). One test suite
+//! (`tests/store.rs` and the delivery tests) runs against both.
 
 pub mod advisory;
 pub mod delivery;
 pub mod domain_block;
+mod host_health;
 pub mod migrate;
 pub mod model;
 pub mod pages;
+pub mod postgres;
 pub mod sqlite;
 pub mod watch;
 
@@ -162,15 +173,57 @@ pub trait Store:
     async fn unready_reason(&self) -> Option<String>;
 }
 
-/// Opens the store named by `database_url`, creating and migrating it as needed.
+/// Opens the store named by `database_url`, creating (SQLite) and migrating it as
+/// needed: `sqlite:` for a SQLite file, `postgres://` or `postgresql://` for a
+/// PostgreSQL database that exists.
 pub async fn open(database_url: &str) -> StoreResult<SharedStore> {
+    match backend_of(database_url) {
+        Some(Backend::Sqlite) => Ok(Arc::new(sqlite::SqliteStore::open(database_url).await?)),
+        Some(Backend::Postgres) => Ok(Arc::new(postgres::PgStore::open(database_url).await?)),
+        None => Err(StoreError::Open {
+            url: redacted_url(database_url),
+            message: "unsupported database URL: use sqlite://path/to/file.db or postgres://user:password@host/database".into(),
+        }),
+    }
+}
+
+/// The storage backends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL database.
+    Postgres,
+}
+
+/// The backend a database URL names, from its scheme; `None` when it names none.
+pub fn backend_of(database_url: &str) -> Option<Backend> {
     if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::SqliteStore::open(database_url).await?))
+        Some(Backend::Sqlite)
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Some(Backend::Postgres)
     } else {
-        Err(StoreError::Open {
-            url: database_url.to_owned(),
-            message: "unsupported database URL: use sqlite://path/to/file.db".into(),
-        })
+        None
+    }
+}
+
+/// `url` with its password (if any) replaced by `redacted`: what logs, errors and
+/// `pkgfed config check` show of a database (or any) URL; other text is unchanged.
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            if parsed.set_password(Some("redacted")).is_ok() {
+                parsed.to_string()
+            } else {
+                url.to_owned()
+            }
+        }
+        Ok(_) => url.to_owned(),
+        // Unparsable yet with user information: keep the scheme and what follows `@`.
+        Err(_) => match (url.split_once("://"), url.rsplit_once('@')) {
+            (Some((scheme, _)), Some((_, rest))) => format!("{scheme}://redacted@{rest}"),
+            _ => url.to_owned(),
+        },
     }
 }
 
@@ -180,4 +233,21 @@ pub fn now_unix() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_a_backend_and_hide_passwords() {
+        assert_eq!(backend_of("sqlite://pkgfed.db"), Some(Backend::Sqlite));
+        assert_eq!(backend_of("postgres://u@h/db"), Some(Backend::Postgres));
+        assert_eq!(backend_of("postgresql://u@h/db"), Some(Backend::Postgres));
+        assert_eq!(backend_of("mysql://u@h/db"), None);
+        let shown = redacted_url("postgres://pkgfed:s3cret@db.internal:5432/pkgfed");
+        assert_eq!(shown, "postgres://pkgfed:redacted@db.internal:5432/pkgfed");
+        assert!(!redacted_url("postgres://u:s3cret@[bad/db").contains("s3cret"));
+        assert_eq!(redacted_url("sqlite://pkgfed.db"), "sqlite://pkgfed.db");
+    }
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 pub mod browser;
+pub mod db;
 pub mod fleet;
 pub mod manual;
 pub mod peer;

@@ -16,6 +16,7 @@ use sqlx::{Row, Sqlite, Transaction};
 use super::json_list;
 use super::{SqliteStore, backend};
 use crate::store::delivery::*;
+use crate::store::host_health::HostRow;
 use crate::store::{StoreError, StoreResult};
 
 pub(super) struct ReportRow<'a> {
@@ -132,66 +133,6 @@ async fn refresh_status(
     .await
     .map_err(backend)?;
     Ok((new != old).then_some(new))
-}
-
-/// A host's row, brought up to date in memory over a batch's effects and written
-/// once.
-#[derive(Clone, Debug, Default)]
-struct HostRow {
-    consecutive_failures: i64,
-    failing_since: Option<i64>,
-    circuit_open_until: Option<i64>,
-    unavailable: bool,
-    last_success_at: Option<i64>,
-    signature_scheme: Option<String>,
-}
-
-impl HostRow {
-    /// Applies one attempt's effect; returns (circuit opened, became unavailable).
-    fn apply(
-        &mut self,
-        effect: HostEffect,
-        delivered: bool,
-        scheme: Option<&str>,
-        policy: &HostPolicy,
-        now_ms: i64,
-    ) -> (bool, bool) {
-        match effect {
-            HostEffect::Alive => {
-                self.consecutive_failures = 0;
-                self.failing_since = None;
-                self.circuit_open_until = None;
-                if delivered {
-                    self.unavailable = false;
-                    self.last_success_at = Some(now_ms);
-                }
-                if let Some(s) = scheme {
-                    self.signature_scheme = Some(s.to_owned());
-                }
-                (false, false)
-            }
-            HostEffect::Failing => {
-                let failures = self.consecutive_failures + 1;
-                let since = self.failing_since.unwrap_or(now_ms);
-                let open_until = (failures >= i64::from(policy.failure_threshold)).then(|| {
-                    let doublings = (failures - i64::from(policy.failure_threshold)).min(20) as u32;
-                    now_ms
-                        + policy
-                            .base_cooldown_ms
-                            .saturating_mul(1 << doublings)
-                            .min(policy.max_cooldown_ms)
-                });
-                let was_unavailable = self.unavailable;
-                let unavailable = was_unavailable || now_ms - since >= policy.unavailable_after_ms;
-                self.consecutive_failures = failures;
-                self.failing_since = Some(since);
-                self.circuit_open_until = open_until;
-                self.unavailable = unavailable;
-                (open_until.is_some(), unavailable && !was_unavailable)
-            }
-            HostEffect::Neutral => (false, false),
-        }
-    }
 }
 
 fn json_text(v: &Value) -> StoreResult<String> {

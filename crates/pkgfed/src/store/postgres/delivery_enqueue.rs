@@ -1,0 +1,192 @@
+//! The outbox transaction on PostgreSQL: an activity and one delivery per target
+//! inbox (followers grouped by shared inbox), written together.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{Postgres, Row, Transaction};
+
+use super::delivery_record::{ReportRow, insert_report};
+use super::json_list;
+use super::{PgStore, backend};
+use crate::store::StoreResult;
+use crate::store::delivery::*;
+
+impl PgStore {
+    async fn enqueue_in(
+        tx: &mut Transaction<'static, Postgres>,
+        o: &NewOutbound,
+        audience: &Audience,
+        now_ms: i64,
+        public: bool,
+    ) -> StoreResult<Enqueued> {
+        // A concurrent enqueue of the same activity waits on the unique index and
+        // then inserts nothing: exactly one of them writes the deliveries.
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO outbound_activities (activity_id, actor_id, package_id, kind, activity, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) ON CONFLICT (activity_id) DO NOTHING RETURNING id",
+        )
+        .bind(&o.activity_id)
+        .bind(&o.actor_id)
+        .bind(o.package_id)
+        .bind(&o.kind)
+        .bind(&o.activity)
+        .bind(now_ms)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)?;
+        let Some(outbound_id) = inserted else {
+            let id: i64 =
+                sqlx::query_scalar("SELECT id FROM outbound_activities WHERE activity_id = $1")
+                    .bind(&o.activity_id)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(backend)?;
+            return Ok(Enqueued {
+                outbound_id: id,
+                created: false,
+                deliveries: 0,
+                skipped: 0,
+            });
+        };
+        if public && let Some(package_id) = o.package_id {
+            sqlx::query("INSERT INTO outbox (package_id, activity_id, kind, activity, published) VALUES ($1, $2, $3, $4, $5)")
+                .bind(package_id)
+                .bind(&o.activity_id)
+                .bind(&o.kind)
+                .bind(&o.activity)
+                .bind(now_ms / 1000)
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?;
+        }
+
+        // Targets in a stable order: followers grouped by shared inbox, then direct.
+        let mut order: Vec<String> = Vec::new();
+        let mut recipients: HashMap<String, Vec<String>> = HashMap::new();
+        let mut add = |inbox: String, actor: String| {
+            let list = recipients.entry(inbox.clone()).or_insert_with(|| {
+                order.push(inbox);
+                Vec::new()
+            });
+            if !list.contains(&actor) {
+                list.push(actor);
+            }
+        };
+        if let Some(package_id) = audience.followers_of {
+            let rows = sqlx::query("SELECT actor_id, inbox, shared_inbox FROM followers WHERE package_id = $1 ORDER BY id")
+                .bind(package_id)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(backend)?;
+            for row in rows {
+                let shared: Option<String> = row.get("shared_inbox");
+                let inbox: String = row.get("inbox");
+                add(
+                    shared.filter(|s| !s.is_empty()).unwrap_or(inbox),
+                    row.get("actor_id"),
+                );
+            }
+        }
+        for d in &audience.direct {
+            add(d.inbox.clone(), d.recipient.clone());
+        }
+        let unavailable: HashSet<String> =
+            sqlx::query_scalar("SELECT host FROM hosts WHERE unavailable")
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(backend)?
+                .into_iter()
+                .collect();
+
+        // Every delivery in one statement (a fan-out to thousands of inboxes would
+        // otherwise be thousands of round trips inside the transaction).
+        let (mut inboxes, mut hosts, mut lists, mut states, mut due) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut deliveries, mut skipped) = (0u64, 0u64);
+        let mut skipped_rows = Vec::new();
+        for (i, inbox) in order.iter().enumerate() {
+            let host = host_of(inbox);
+            let list = json_list(&recipients[inbox])?;
+            let skip = unavailable.contains(&host);
+            states.push(if skip { "skipped" } else { "pending" });
+            due.push(now_ms + i as i64 * audience.pacing_ms);
+            if skip {
+                skipped += 1;
+                skipped_rows.push((inbox.clone(), host.clone(), list.clone()));
+            } else {
+                deliveries += 1;
+            }
+            inboxes.push(inbox.clone());
+            hosts.push(host);
+            lists.push(list);
+        }
+        if !inboxes.is_empty() {
+            sqlx::query(
+                "INSERT INTO deliveries (outbound_id, inbox, host, recipients, state, next_attempt_at, created_at, updated_at) \
+                 SELECT $1, t.inbox, t.host, t.recipients, t.state, t.due, $7, $7 \
+                 FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY \
+                   AS t(inbox, host, recipients, state, due, n) \
+                 ORDER BY t.n ON CONFLICT (outbound_id, inbox) DO NOTHING",
+            )
+            .bind(outbound_id)
+            .bind(&inboxes)
+            .bind(&hosts)
+            .bind(&lists)
+            .bind(&states)
+            .bind(&due)
+            .bind(now_ms)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        }
+        for (inbox, host, list) in &skipped_rows {
+            insert_report(
+                tx,
+                ReportRow {
+                    activity_id: &o.activity_id,
+                    actor_id: &o.actor_id,
+                    kind: &o.kind,
+                    recipients: list,
+                    inbox,
+                    host,
+                    result: ReportResult::Skipped,
+                    status: None,
+                    reason: "not attempted: the host is marked unavailable after failing continuously",
+                    action: None,
+                    attempts: 0,
+                },
+                now_ms,
+            )
+            .await?;
+        }
+        if deliveries == 0 {
+            sqlx::query(
+                "UPDATE outbound_activities SET status = 'completed', updated_at = $1 WHERE id = $2",
+            )
+            .bind(now_ms)
+            .bind(outbound_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        }
+        Ok(Enqueued {
+            outbound_id,
+            created: true,
+            deliveries,
+            skipped,
+        })
+    }
+
+    pub(super) async fn enqueue_tx(
+        &self,
+        outbound: &NewOutbound,
+        audience: &Audience,
+        now_ms: i64,
+        public: bool,
+    ) -> StoreResult<Enqueued> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let done = Self::enqueue_in(&mut tx, outbound, audience, now_ms, public).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(done)
+    }
+}

@@ -1,0 +1,135 @@
+//! The PostgreSQL backend: a connection pool on one database, migrated on open.
+//!
+//! This file holds [`PgStore`], opening and migrating; the trait halves are one file
+//! each, as in `store/sqlite/`: `federation` ([`Store`] itself: packages, followers,
+//! inbound dedup, keys, outbox), `delivery` (the trait's entry points) with
+//! `delivery_enqueue` (the outbox transaction), `delivery_claim`, `delivery_record`
+//! and `delivery_admin`, `watch`, `advisory`, `pages`, `domain_block` and `metrics`.
+//!
+//! Several pkgfed processes may share one database: migrations run under an advisory
+//! lock, claims lock their rows (`FOR UPDATE SKIP LOCKED`) and read-then-write steps
+//! lock what they read. Flags are `BOOLEAN` and integers `BIGINT` (the SQLite schema
+//! stores both as `INTEGER`); otherwise the tables are the same.
+
+mod advisory;
+mod delivery;
+mod delivery_admin;
+mod delivery_claim;
+mod delivery_enqueue;
+mod delivery_record;
+mod domain_block;
+mod federation;
+mod metrics;
+mod pages;
+mod watch;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::store::migrate::POSTGRES;
+use crate::store::*;
+
+/// A [`Store`] on a PostgreSQL database.
+#[derive(Clone)]
+pub struct PgStore {
+    pub(super) pool: PgPool,
+    /// How the pool connects; the readiness check opens a fresh connection with it.
+    pub(super) probe: PgConnectOptions,
+}
+
+/// Key of the advisory lock that serialises migrations of one database (two
+/// processes starting at once must not both apply a migration).
+const MIGRATION_LOCK: i64 = 0x706b_6766_6564_0001;
+
+pub(super) fn backend(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        return StoreError::Conflict(db.message().to_owned());
+    }
+    StoreError::Backend(e)
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://` or `postgresql://`) and
+    /// applies migrations. The database must exist; errors never show the password.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let open_err = |message: String| StoreError::Open {
+            url: redacted_url(url),
+            message,
+        };
+        let options = PgConnectOptions::from_str(url).map_err(|e| open_err(e.to_string()))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| open_err(e.to_string()))?;
+        let store = Self {
+            pool,
+            probe: options,
+        };
+        store.migrate().await.map_err(|e| open_err(e.to_string()))?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?;
+        let known = POSTGRES.last().map(|m| m.version).unwrap_or_default();
+        if let Some(newest) = applied.last().filter(|v| **v > known) {
+            return Err(StoreError::Inconsistent(format!(
+                "the database is at schema version {newest} but this pkgfed knows only up to {known}: upgrade pkgfed"
+            )));
+        }
+        for m in POSTGRES.iter().filter(|m| !applied.contains(&m.version)) {
+            sqlx::raw_sql(m.sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(|source| StoreError::Migration {
+                    version: m.version,
+                    name: m.name,
+                    source,
+                })?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(now_unix())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            tracing::info!(version = m.version, name = m.name, "applied migration");
+        }
+        tx.commit().await.map_err(backend)
+    }
+}
+
+/// A list stored as a JSON array (recipients, ids).
+fn json_list(v: &[String]) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(StoreError::Json)
+}
+
+/// A list read back from a JSON array; empty when unreadable.
+fn parse_list(s: &str) -> Vec<String> {
+    serde_json::from_str(s).unwrap_or_default()
+}
