@@ -1,10 +1,12 @@
 //! `claim_due` against a straightforward reference (rank every due delivery per host)
 //! on random queues: the same deliveries, including with one host's backlog ahead of
-//! everything else (the claim then goes host by host).
+//! everything else (the claim then goes host by host). On both backends.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use pkgfed::store::{self, delivery::ClaimLimits};
-use sqlx::SqlitePool;
+mod common;
+
+use common::db::{Raw, TestDb, Val};
+use pkgfed::store::delivery::ClaimLimits;
 
 const REFERENCE: &str = "SELECT id FROM ( \
      SELECT d.id AS id, d.attempts AS attempts, d.next_attempt_at AS due, \
@@ -14,7 +16,7 @@ const REFERENCE: &str = "SELECT id FROM ( \
      FROM deliveries d LEFT JOIN hosts h ON h.host = d.host \
      WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 \
        AND (h.circuit_open_until IS NULL OR h.circuit_open_until <= ?1) \
-   ) WHERE slot <= host_limit ORDER BY attempts > 0, due, id LIMIT ?3";
+   ) AS ranked WHERE slot <= host_limit ORDER BY attempts > 0, due, id LIMIT ?3";
 
 struct Rng(u64);
 impl Rng {
@@ -27,17 +29,11 @@ impl Rng {
     }
 }
 
-async fn fill(pool: &SqlitePool, rng: &mut Rng, now: i64, backlog: bool) {
-    let mut tx = pool.begin().await.unwrap();
-    let pool = &mut *tx;
-    sqlx::query("DELETE FROM deliveries")
-        .execute(&mut *pool)
-        .await
-        .unwrap();
-    sqlx::query("DELETE FROM hosts")
-        .execute(&mut *pool)
-        .await
-        .unwrap();
+async fn fill(db: &Raw, rng: &mut Rng, now: i64, backlog: bool) {
+    let mut statements: Vec<(&'static str, Vec<Val>)> = vec![
+        ("DELETE FROM deliveries", vec![]),
+        ("DELETE FROM hosts", vec![]),
+    ];
     let hosts = 1 + rng.below(30);
     for h in 0..hosts {
         let open = match rng.below(5) {
@@ -47,12 +43,10 @@ async fn fill(pool: &SqlitePool, rng: &mut Rng, now: i64, backlog: bool) {
             _ => None,
         };
         if open.is_some() || rng.below(2) == 0 {
-            sqlx::query("INSERT INTO hosts (host, circuit_open_until) VALUES (?, ?)")
-                .bind(format!("h{h}"))
-                .bind(open)
-                .execute(&mut *pool)
-                .await
-                .unwrap();
+            statements.push((
+                "INSERT INTO hosts (host, circuit_open_until) VALUES (?1, ?2)",
+                vec![Val::Text(format!("h{h}")), Val::OptInt(open)],
+            ));
         }
     }
     let mut rows = Vec::new();
@@ -71,34 +65,32 @@ async fn fill(pool: &SqlitePool, rng: &mut Rng, now: i64, backlog: bool) {
         rows.push((host, state, attempts, due));
     }
     for (i, (host, state, attempts, due)) in rows.into_iter().enumerate() {
-        sqlx::query(
+        statements.push((
             "INSERT INTO deliveries (outbound_id, inbox, host, recipients, state, attempts, next_attempt_at, created_at, updated_at) \
-             VALUES (1, ?, ?, '[]', ?, ?, ?, 0, 0)",
-        )
-        .bind(format!("https://{host}/inbox/{i}"))
-        .bind(host)
-        .bind(state)
-        .bind(attempts)
-        .bind(due)
-        .execute(&mut *pool)
-        .await
-        .unwrap();
+             VALUES (1, ?1, ?2, '[]', ?3, ?4, ?5, 0, 0)",
+            vec![
+                Val::Text(format!("https://{host}/inbox/{i}")),
+                Val::Text(host),
+                Val::Text(state.to_owned()),
+                Val::Int(attempts),
+                Val::Int(due),
+            ],
+        ));
     }
+    db.batch(&statements).await;
 }
 
-#[tokio::test]
-async fn claims_what_ranking_every_due_delivery_would() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = store::open(&url).await.unwrap();
-    let pool = SqlitePool::connect(&url).await.unwrap();
-    sqlx::query(
+both_backends!(claims_what_ranking_every_due_delivery_would);
+
+async fn claims_what_ranking_every_due_delivery_would(db: TestDb) {
+    let store = db.open().await;
+    let pool = Raw::connect(&db).await;
+    pool.execute(
         "INSERT INTO outbound_activities (id, activity_id, actor_id, kind, activity, status, created_at, updated_at) \
          VALUES (1, 'a1', 'actor', 'Create', '{}', 'pending', 0, 0)",
+        vec![],
     )
-    .execute(&pool)
-    .await
-    .unwrap();
+    .await;
     let mut rng = Rng(42);
     let now = 1_000_000;
     for round in 0..120 {
@@ -107,13 +99,16 @@ async fn claims_what_ranking_every_due_delivery_would() {
         for _ in 0..3 {
             let limit = 1 + rng.below(40) as u32;
             let per_host = 1 + rng.below(5) as u32;
-            let mut want: Vec<i64> = sqlx::query_scalar(REFERENCE)
-                .bind(now)
-                .bind(i64::from(per_host))
-                .bind(i64::from(limit))
-                .fetch_all(&pool)
-                .await
-                .unwrap();
+            let mut want: Vec<i64> = pool
+                .ints(
+                    REFERENCE,
+                    &[
+                        Val::Int(now),
+                        Val::Int(i64::from(per_host)),
+                        Val::Int(i64::from(limit)),
+                    ],
+                )
+                .await;
             let claimed = store
                 .claim_due(ClaimLimits {
                     now_ms: now,
@@ -131,13 +126,12 @@ async fn claims_what_ranking_every_due_delivery_would() {
                 got_sorted, want,
                 "round {round}, limit {limit}, per_host {per_host}"
             );
-            let states: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM deliveries WHERE state = 'in_flight' AND lease_until = ?",
-            )
-            .bind(now + 1000)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+            let states: i64 = pool
+                .ints(
+                    "SELECT COUNT(*) FROM deliveries WHERE state = 'in_flight' AND lease_until = ?1",
+                    &[Val::Int(now + 1000)],
+                )
+                .await[0];
             assert!(states >= got.len() as i64);
         }
     }

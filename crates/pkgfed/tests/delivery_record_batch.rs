@@ -2,16 +2,19 @@
 //! attempts one at a time, on random outcomes: the same delivery rows, reports,
 //! host health (circuit, availability, scheme) and activity status, and the same
 //! per-attempt `Recorded` flags — including a delivery recorded twice in a batch.
+//! On both backends.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
 
 use std::collections::BTreeMap;
 
+use common::db::{Backend, Raw, TestDb, Val};
+use pkgfed::store::SharedStore;
 use pkgfed::store::delivery::{
     AttemptOutcome, AttemptRecord, ClaimLimits, ClaimedDelivery, HostEffect, HostPolicy,
     ReportResult, SuggestedAction,
 };
-use pkgfed::store::{self, SharedStore};
-use sqlx::SqlitePool;
 
 struct Rng(u64);
 impl Rng {
@@ -26,54 +29,54 @@ impl Rng {
 
 const NOW: i64 = 10_000_000;
 
-async fn open(dir: &std::path::Path, name: &str) -> (SharedStore, SqlitePool) {
-    let url = format!("sqlite://{}", dir.join(name).display());
-    let store = store::open(&url).await.unwrap();
-    let pool = SqlitePool::connect(&url).await.unwrap();
+/// A fresh database on `backend` with three activities, hosts with some history and
+/// 60 pending deliveries (the same on every call).
+async fn open(backend: Backend) -> (SharedStore, Raw, TestDb) {
+    let db = TestDb::fresh(backend).await.expect("checked by the caller");
+    let store = db.open().await;
+    let pool = Raw::connect(&db).await;
+    let mut statements: Vec<(&'static str, Vec<Val>)> = Vec::new();
     for a in 1..=3 {
-        sqlx::query(
+        statements.push((
             "INSERT INTO outbound_activities (id, activity_id, actor_id, kind, activity, status, created_at, updated_at) \
              VALUES (?1, 'a' || ?1, 'actor', 'Create', '{}', 'pending', 0, 0)",
-        )
-        .bind(a)
-        .execute(&pool)
-        .await
-        .unwrap();
+            vec![Val::Int(a)],
+        ));
     }
     // Hosts with some history: failing for a while, open circuit, unavailable.
     for (host, failures, since, unavailable) in [
-        ("h1", 1, Some(NOW - 1_000), 0),
-        ("h2", 3, Some(NOW - 90_000), 0),
-        ("h3", 0, None, 1),
+        ("h1", 1, Some(NOW - 1_000), false),
+        ("h2", 3, Some(NOW - 90_000), false),
+        ("h3", 0, None, true),
     ] {
-        sqlx::query(
+        statements.push((
             "INSERT INTO hosts (host, consecutive_failures, failing_since, unavailable, signature_scheme) \
-             VALUES (?, ?, ?, ?, 'cavage')",
-        )
-        .bind(host)
-        .bind(failures)
-        .bind(since)
-        .bind(unavailable)
-        .execute(&pool)
-        .await
-        .unwrap();
+             VALUES (?1, ?2, ?3, ?4, 'cavage')",
+            vec![
+                Val::Text(host.to_owned()),
+                Val::Int(failures),
+                Val::OptInt(since),
+                Val::Flag(unavailable),
+            ],
+        ));
     }
     let mut rng = Rng(7);
     for i in 0..60 {
         let host = format!("h{}", rng.below(6));
-        sqlx::query(
+        let outbound = 1 + rng.below(3) as i64;
+        statements.push((
             "INSERT INTO deliveries (outbound_id, inbox, host, recipients, state, attempts, next_attempt_at, created_at, updated_at) \
-             VALUES (?, ?, ?, '[\"https://x/u\"]', 'pending', ?, 0, 0, 0)",
-        )
-        .bind(1 + rng.below(3) as i64)
-        .bind(format!("https://{host}/inbox/{i}"))
-        .bind(&host)
-        .bind(rng.below(3) as i64)
-        .execute(&pool)
-        .await
-        .unwrap();
+             VALUES (?1, ?2, ?3, '[\"https://x/u\"]', 'pending', ?4, 0, 0, 0)",
+            vec![
+                Val::Int(outbound),
+                Val::Text(format!("https://{host}/inbox/{i}")),
+                Val::Text(host),
+                Val::Int(rng.below(3) as i64),
+            ],
+        ));
     }
-    (store, pool)
+    pool.batch(&statements).await;
+    (store, pool, db)
 }
 
 fn outcome(rng: &mut Rng, now: i64) -> (AttemptOutcome, HostEffect, Option<&'static str>) {
@@ -103,26 +106,27 @@ fn outcome(rng: &mut Rng, now: i64) -> (AttemptOutcome, HostEffect, Option<&'sta
     (outcome, effect, scheme)
 }
 
-async fn snapshot(pool: &SqlitePool) -> Vec<String> {
+async fn snapshot(pool: &Raw) -> Vec<String> {
     let mut out = Vec::new();
     for sql in [
-        "SELECT json_array(id, state, attempts, next_attempt_at, last_status, last_error, lease_until, updated_at) \
-         FROM deliveries ORDER BY id",
-        "SELECT json_array(host, consecutive_failures, failing_since, circuit_open_until, unavailable, last_success_at, \
-         signature_scheme) FROM hosts ORDER BY host",
-        "SELECT json_array(id, status, status_detail, updated_at) FROM outbound_activities ORDER BY id",
-        "SELECT json_array(activity_id, actor_id, activity_type, recipients, inbox_url, host, result, status_code, reason, \
-         suggested_action, action_taken, attempts, created_at) FROM delivery_reports ORDER BY id",
+        "SELECT CAST(json_array(id, state, attempts, next_attempt_at, last_status, last_error, lease_until, updated_at) \
+         AS TEXT) FROM deliveries ORDER BY id",
+        "SELECT CAST(json_array(host, consecutive_failures, failing_since, circuit_open_until, unavailable, last_success_at, \
+         signature_scheme) AS TEXT) FROM hosts ORDER BY host",
+        "SELECT CAST(json_array(id, status, status_detail, updated_at) AS TEXT) FROM outbound_activities ORDER BY id",
+        "SELECT CAST(json_array(activity_id, actor_id, activity_type, recipients, inbox_url, host, result, status_code, reason, \
+         suggested_action, action_taken, attempts, created_at) AS TEXT) FROM delivery_reports ORDER BY id",
     ] {
-        let rows: Vec<String> = sqlx::query_scalar(sql).fetch_all(pool).await.unwrap();
-        out.extend(rows);
+        out.extend(pool.texts(sql).await);
     }
     out
 }
 
-#[tokio::test]
-async fn a_batch_records_what_one_at_a_time_would() {
-    let dir = tempfile::tempdir().unwrap();
+both_backends!(a_batch_records_what_one_at_a_time_would);
+
+async fn a_batch_records_what_one_at_a_time_would(db: TestDb) {
+    let backend = db.backend;
+    drop(db);
     let policy = HostPolicy {
         failure_threshold: 3,
         base_cooldown_ms: 60_000,
@@ -130,8 +134,8 @@ async fn a_batch_records_what_one_at_a_time_would() {
         unavailable_after_ms: 50_000,
     };
     for round in 0..12u64 {
-        let (batched, batched_pool) = open(dir.path(), &format!("b{round}.db")).await;
-        let (single, single_pool) = open(dir.path(), &format!("s{round}.db")).await;
+        let (batched, batched_pool, _b) = open(backend).await;
+        let (single, single_pool, _s) = open(backend).await;
         let limits = ClaimLimits {
             now_ms: NOW,
             lease_ms: 60_000,

@@ -174,3 +174,137 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// A value bound to a [`Raw`] statement.
+#[derive(Clone, Debug)]
+pub enum Val {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    /// A flag column: INTEGER 0/1 on SQLite, BOOLEAN on PostgreSQL.
+    Flag(bool),
+}
+
+/// Direct SQL on a test database, for tests that set up or read rows the store's
+/// interface does not expose. Statements use numbered parameters (`?1`, `?2`, …;
+/// sent as `$1`, `$2`, … to PostgreSQL) and SQL both backends understand (`json_array`
+/// is sent to PostgreSQL as `json_build_array`).
+pub enum Raw {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+fn bind_sqlite<'q>(mut q: SqliteQuery<'q>, args: &[Val]) -> SqliteQuery<'q> {
+    for a in args {
+        q = match a.clone() {
+            Val::Int(v) => q.bind(v),
+            Val::OptInt(v) => q.bind(v),
+            Val::Text(v) => q.bind(v),
+            Val::Flag(v) => q.bind(i64::from(v)),
+        };
+    }
+    q
+}
+
+fn bind_pg<'q>(mut q: PgQuery<'q>, args: &[Val]) -> PgQuery<'q> {
+    for a in args {
+        q = match a.clone() {
+            Val::Int(v) => q.bind(v),
+            Val::OptInt(v) => q.bind(v),
+            Val::Text(v) => q.bind(v),
+            Val::Flag(v) => q.bind(v),
+        };
+    }
+    q
+}
+
+/// `sql` as PostgreSQL reads it.
+fn for_postgres(sql: &str) -> String {
+    sql.replace('?', "$")
+        .replace("json_array(", "json_build_array(")
+}
+
+impl Raw {
+    pub async fn connect(db: &TestDb) -> Self {
+        match db.backend {
+            Backend::Sqlite => Self::Sqlite(sqlx::SqlitePool::connect(&db.url).await.unwrap()),
+            Backend::Postgres => Self::Postgres(sqlx::PgPool::connect(&db.url).await.unwrap()),
+        }
+    }
+
+    /// Runs each statement with its arguments, all in one transaction.
+    pub async fn batch(&self, statements: &[(&'static str, Vec<Val>)]) {
+        match self {
+            Self::Sqlite(pool) => {
+                let mut tx = pool.begin().await.unwrap();
+                for (sql, args) in statements {
+                    bind_sqlite(sqlx::query(*sql), args)
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                }
+                tx.commit().await.unwrap();
+            }
+            Self::Postgres(pool) => {
+                let mut tx = pool.begin().await.unwrap();
+                for (sql, args) in statements {
+                    let text = for_postgres(sql);
+                    bind_pg(sqlx::query(sqlx::AssertSqlSafe(text)), args)
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                }
+                tx.commit().await.unwrap();
+            }
+        }
+    }
+
+    /// Runs one statement.
+    pub async fn execute(&self, sql: &'static str, args: Vec<Val>) {
+        self.batch(&[(sql, args)]).await;
+    }
+
+    /// The first column of every row, as integers.
+    pub async fn ints(&self, sql: &'static str, args: &[Val]) -> Vec<i64> {
+        match self {
+            Self::Sqlite(pool) => {
+                let mut q = sqlx::query_scalar(sql);
+                for a in args {
+                    q = match a.clone() {
+                        Val::Int(v) => q.bind(v),
+                        Val::OptInt(v) => q.bind(v),
+                        Val::Text(v) => q.bind(v),
+                        Val::Flag(v) => q.bind(i64::from(v)),
+                    };
+                }
+                q.fetch_all(pool).await.unwrap()
+            }
+            Self::Postgres(pool) => {
+                let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(for_postgres(sql)));
+                for a in args {
+                    q = match a.clone() {
+                        Val::Int(v) => q.bind(v),
+                        Val::OptInt(v) => q.bind(v),
+                        Val::Text(v) => q.bind(v),
+                        Val::Flag(v) => q.bind(v),
+                    };
+                }
+                q.fetch_all(pool).await.unwrap()
+            }
+        }
+    }
+
+    /// The first column of every row, as text.
+    pub async fn texts(&self, sql: &'static str) -> Vec<String> {
+        match self {
+            Self::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+            Self::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(for_postgres(sql)))
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+        }
+    }
+}
