@@ -1,21 +1,29 @@
 //! The real delivery worker (the background loop of `server::run`), where time does
 //! not matter: a fan-out to 200 inboxes within the concurrency limits, and a follow
-//! answered by an Accept and a backfill.
+//! answered by an Accept and a backfill. The fan-out and the pick-up of work queued by
+//! another process run on both backends (`common/db.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
 
 use std::time::Duration;
 
+use common::db::TestDb;
 use common::fleet::Fleet;
 use common::manual::queued_post;
 use common::{TestServer, eventually};
 use pkgfed::store::NewFollower;
 use pkgfed::store::delivery::{ActivityStatus, ClaimLimits};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fan_out_to_200_inboxes_within_the_concurrency_limits() {
+mod on_multi_thread {
+    use super::*;
+    both_backends!(multi_thread; fan_out_to_200_inboxes_within_the_concurrency_limits);
+}
+both_backends!(work_queued_by_another_process_is_picked_up_promptly);
+
+async fn fan_out_to_200_inboxes_within_the_concurrency_limits(db: TestDb) {
     let server = TestServer::start_with(|c| {
+        c.storage.database_url = db.url.clone();
         c.delivery.concurrency = 32;
         c.delivery.per_host_concurrency = 2;
     })
@@ -110,9 +118,8 @@ async fn follow_is_answered_and_backfilled_by_the_worker() {
     );
 }
 
-#[tokio::test]
-async fn work_queued_by_another_process_is_picked_up_promptly() {
-    let server = TestServer::start().await;
+async fn work_queued_by_another_process_is_picked_up_promptly(db: TestDb) {
+    let server = TestServer::start_with(|c| c.storage.database_url = db.url.clone()).await;
     let fleet = Fleet::start(1).await;
     let package = common::manual::followed_by_each(&server, &fleet).await;
     // Let the worker go idle on an empty queue first.

@@ -145,13 +145,20 @@ fn postgres_server() -> Option<String> {
 }
 
 /// Runs each named `async fn(TestDb)` as two tests, `sqlite::<name>` and
-/// `postgres::<name>`, each on a fresh database of that backend.
+/// `postgres::<name>`, each on a fresh database of that backend. A leading
+/// `multi_thread;` runs them on tokio's multi-threaded runtime (two workers).
 #[macro_export]
 macro_rules! both_backends {
+    (multi_thread; $($name:ident),+ $(,)?) => {
+        $crate::both_backends!(@emit (flavor = "multi_thread", worker_threads = 2) $($name),+);
+    };
     ($($name:ident),+ $(,)?) => {
+        $crate::both_backends!(@emit () $($name),+);
+    };
+    (@emit $flavor:tt $($name:ident),+) => {
         mod sqlite {
             $(
-                #[tokio::test]
+                #[tokio::test $flavor]
                 async fn $name() {
                     let db = $crate::common::db::TestDb::fresh($crate::common::db::Backend::Sqlite)
                         .await
@@ -162,7 +169,7 @@ macro_rules! both_backends {
         }
         mod postgres {
             $(
-                #[tokio::test]
+                #[tokio::test $flavor]
                 async fn $name() {
                     if let Some(db) =
                         $crate::common::db::TestDb::fresh($crate::common::db::Backend::Postgres).await
