@@ -54,6 +54,12 @@ impl AppState {
             Some(b) => Arc::new(BrokerEvents::new(bus.clone(), b.clone())),
             None => bus.clone(),
         };
+        // Cached package pages go stale with the events that change them.
+        let page_cache = Arc::new(crate::web::pages::cache::PageCache::default());
+        let events: Arc<dyn EventPublisher> = Arc::new(crate::web::pages::cache::Invalidating {
+            inner: events,
+            cache: page_cache.clone(),
+        });
         let registries = Registries::from_settings(&settings)?;
         let started_at_ms = clock.now_ms();
         let shutdown = Shutdown::default();
@@ -149,6 +155,7 @@ impl AppState {
             outbound,
             watcher,
             lookups,
+            page_cache,
             settings,
         }))
     }

@@ -114,6 +114,25 @@ async fn the_package_page_shows_releases_yanks_and_advisories() {
 }
 
 #[tokio::test]
+async fn a_cached_page_shows_a_release_and_a_yank_at_once() {
+    let s = WebScenario::start().await;
+    let serde = s.watched("pkg:cargo/serde").await;
+    // Rendered, then served from the page cache.
+    let (_, _, first) = s.server.get("/packages/cargo.serde", BROWSER).await;
+    let (_, _, again) = s.server.get("/packages/cargo.serde", BROWSER).await;
+    assert_eq!(first, again);
+    assert!(!first.contains("id=\"v-1.0.300\""), "{first}");
+
+    // Within the cache's second: the release shows, then its yank.
+    s.publish_cargo(&serde, "1.0.300").await;
+    let (_, _, html) = s.server.get("/packages/cargo.serde", BROWSER).await;
+    assert!(html.contains("id=\"v-1.0.300\""), "the new release: {html}");
+    s.yank_cargo(&serde, "1.0.300").await;
+    let (_, _, html) = s.server.get("/packages/cargo.serde", BROWSER).await;
+    assert!(html.contains("<del>1.0.300</del>"), "the yank: {html}");
+}
+
+#[tokio::test]
 async fn search_finds_or_creates_by_name_handle_and_purl() {
     let s = WebScenario::start().await;
     let host = s.server.host.clone();

@@ -29,6 +29,14 @@ fn outbound(state: &Outbound, package: &Package, activity: &Value) -> Result<New
     })
 }
 
+/// The package's followers, as an audience.
+pub fn followers(package: &Package) -> Audience {
+    Audience {
+        followers_of: Some(package.id),
+        ..Audience::default()
+    }
+}
+
 /// Queues a non-public activity of `package` (e.g. an `Update` to the followers) for
 /// `audience`.
 pub async fn send(

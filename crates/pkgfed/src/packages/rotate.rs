@@ -13,7 +13,6 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::federation::{activities, actor};
 use crate::outbound::{Outbound, outbox};
-use crate::posts::publishing;
 use crate::signing::generate_key;
 use crate::store::Package;
 
@@ -64,7 +63,7 @@ pub async fn rotate(state: &Outbound, actor_type: &str, package: &Package) -> Re
         &format!("keys/{fingerprint}"),
     );
     let update_id = update["id"].as_str().unwrap_or_default().to_owned();
-    let queued = outbox::send(state, &package, &update, publishing::followers(&package)).await?;
+    let queued = outbox::send(state, &package, &update, outbox::followers(&package)).await?;
     tracing::info!(package = %package.purl, %fingerprint, deliveries = queued.deliveries, "package key rotated");
     Ok(Rotated {
         package: package.purl.clone(),

@@ -11,13 +11,7 @@ use crate::store::Package;
 use crate::store::delivery::Audience;
 use crate::store::watch::PostRow;
 
-/// The package's followers.
-pub fn followers(package: &Package) -> Audience {
-    Audience {
-        followers_of: Some(package.id),
-        ..Audience::default()
-    }
-}
+pub use crate::outbound::outbox::followers;
 
 /// Publishes `note` (a `Create` in the outbox, to the followers) and stores it as a
 /// `kind` post; returns the Note's id.

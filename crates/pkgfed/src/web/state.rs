@@ -61,6 +61,8 @@ pub struct Inner {
     pub watcher: Watcher,
     /// Actors created on first lookup (WebFinger, actor GETs).
     pub lookups: FirstLookup,
+    /// Rendered package pages, briefly (`crate::web::pages::cache`).
+    pub page_cache: Arc<crate::web::pages::cache::PageCache>,
 }
 
 impl AppState {

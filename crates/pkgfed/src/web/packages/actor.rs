@@ -20,6 +20,11 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Result<Response> {
     let rep = negotiate(&headers, true)?;
+    if rep == Representation::Html
+        && let Some(html) = state.page_cache.get(&handle)
+    {
+        return Ok(pages::html_response(StatusCode::OK, html));
+    }
     let package = match package_or_create(&state, &who, &handle).await {
         Err(e) if rep == Representation::Html => return Ok(pages::error_page(&state, e, None)),
         other => other?,

@@ -15,6 +15,7 @@
 //! | `/static/pkgfed.css`, `/static/copy.js` | [`assets`] |
 
 pub mod assets;
+pub mod cache;
 pub mod follow;
 pub mod home;
 pub mod package;
@@ -50,18 +51,22 @@ impl<'a> Site<'a> {
 /// A rendered page with `status`. `Vary: Accept` because the same URLs serve JSON.
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
-        Ok(html) => {
-            let mut res = (status, html).into_response();
-            let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(Representation::Html.content_type()),
-            );
-            h.insert(header::VARY, HeaderValue::from_static("Accept"));
-            res
-        }
+        Ok(html) => html_response(status, html),
         Err(e) => Error::Internal(format!("template failed: {e}")).into_response(),
     }
+}
+
+/// An HTML answer: `body` with the HTML content type and `Vary: Accept` (the same
+/// URL serves JSON to ActivityPub clients).
+pub fn html_response(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
+    let mut res = (status, body.into()).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(Representation::Html.content_type()),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept"));
+    res
 }
 
 #[derive(Template)]

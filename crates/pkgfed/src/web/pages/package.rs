@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::views::{AdvisoryView, Card, ReleaseView};
-use super::{Site, render};
-use crate::error::Result;
+use super::{Site, html_response};
+use crate::error::{Error, Result};
 use crate::store::Package;
 use crate::store::pages::{PackageAdvisory, RecentRelease};
 use crate::web::AppState;
@@ -61,8 +61,9 @@ pub async fn recent(
     Ok((releases, advisories))
 }
 
-/// The package page of `package`.
+/// The package page of `package` (rendered, and kept in the page cache).
 pub async fn page(state: &AppState, package: &Package) -> Result<Response> {
+    let generation = state.page_cache.generation();
     let followers = state.store.count_followers(package.id).await?;
     let (releases, advisories) = recent(state, package).await?;
     let links = [
@@ -94,5 +95,12 @@ pub async fn page(state: &AppState, package: &Package) -> Result<Response> {
         atom_url: state.urls.actor_sub(&package.handle, "feed.atom"),
         json_url: state.urls.actor_sub(&package.handle, "feed.json"),
     };
-    Ok(render(StatusCode::OK, &page))
+    let html = axum::body::Bytes::from(
+        page.render()
+            .map_err(|e| Error::Internal(format!("template failed: {e}")))?,
+    );
+    state
+        .page_cache
+        .put(&package.handle, html.clone(), generation);
+    Ok(html_response(StatusCode::OK, html))
 }
