@@ -26,10 +26,9 @@ use clap::Args;
 use pkgfed::store::delivery::{Audience, NewOutbound};
 use pkgfed_protocol::keys::RsaPrivateKey;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
+use crate::inbox_server::{self, Answer, Observer, Post};
 use crate::server::{CpuProbe, Setup, free_port, pkgfed_bin};
 use crate::{Common, db};
 
@@ -113,105 +112,19 @@ impl Inboxes {
     }
 }
 
-const REPLY: &[u8] =
-    b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n";
-const BAD: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-/// Largest request accepted (headers or body).
-const MAX_BYTES: usize = 1 << 20;
-
-/// Serves one keep-alive connection until the peer closes it.
-async fn serve_conn(stream: TcpStream, server: u32, inboxes: Arc<Inboxes>) {
-    let _ = stream.set_nodelay(true);
-    let mut stream = BufReader::new(stream);
-    let mut line = String::new();
-    let mut body = Vec::new();
-    loop {
-        line.clear();
-        match stream.read_line(&mut line).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        let mut parts = line.split_whitespace();
-        let (method, path) = (
-            parts.next().unwrap_or_default().to_owned(),
-            parts.next().unwrap_or_default().to_owned(),
-        );
-        let mut length = 0usize;
-        let mut signed = false;
-        let mut header_bytes = 0usize;
-        loop {
-            line.clear();
-            match stream.read_line(&mut line).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => header_bytes += n,
-            }
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if header_bytes > MAX_BYTES {
-                inboxes.malformed.fetch_add(1, Ordering::Relaxed);
-                let _ = stream.get_mut().write_all(BAD).await;
-                return;
-            }
-            if let Some((name, value)) = l.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(usize::MAX);
-                } else if name.eq_ignore_ascii_case("signature") {
-                    signed = value.contains("rsa-sha256");
-                }
-            }
-        }
-        if length > MAX_BYTES || method != "POST" {
-            inboxes.malformed.fetch_add(1, Ordering::Relaxed);
-            let _ = stream.get_mut().write_all(BAD).await;
-            return;
-        }
-        body.resize(length, 0);
-        if stream.read_exact(&mut body).await.is_err() {
-            return;
-        }
-        inboxes.record(server, path, signed);
-        if stream.get_mut().write_all(REPLY).await.is_err() {
-            return;
-        }
+impl Observer for Inboxes {
+    fn post(&self, post: Post<'_>) -> Answer {
+        self.record(post.server, post.path.to_owned(), post.signed);
+        Answer::Accepted
     }
-}
 
-/// Starts the inbox servers; returns their ports.
-async fn start_inboxes(n: usize, inboxes: &Arc<Inboxes>) -> Result<Vec<u16>> {
-    let mut ports = Vec::with_capacity(n);
-    for i in 0..n {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .context("cannot bind an inbox server (raise `ulimit -n`?)")?;
-        ports.push(listener.local_addr()?.port());
-        let inboxes = inboxes.clone();
-        tokio::spawn(async move {
-            loop {
-                match listener.accept().await {
-                    Ok((stream, _)) => {
-                        inboxes.connections.fetch_add(1, Ordering::Relaxed);
-                        tokio::spawn(serve_conn(stream, i as u32, inboxes.clone()));
-                    }
-                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-                }
-            }
-        });
+    fn connection(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
     }
-    Ok(ports)
-}
 
-/// The soft limit on open files, from /proc/self/limits.
-fn open_files_limit() -> Option<u64> {
-    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    limits
-        .lines()
-        .find(|l| l.starts_with("Max open files"))?
-        .split_whitespace()
-        .nth(3)?
-        .parse()
-        .ok()
+    fn malformed(&self) {
+        self.malformed.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 fn now_ms() -> i64 {
@@ -239,7 +152,7 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
     // Listeners + one connection per host from pkgfed's pool (both ends count for
     // the server, which inherits the limit) + slack.
     let need = (args.servers * 2 + 512) as u64;
-    if let Some(limit) = open_files_limit()
+    if let Some(limit) = inbox_server::open_files_limit()
         && limit < need
     {
         bail!("open files limit {limit} < {need}: run `ulimit -n {need}` first");
@@ -276,7 +189,7 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
         expected: expected.len() as u64,
         done: Notify::new(),
     });
-    let ports = start_inboxes(s, &inboxes).await?;
+    let ports = inbox_server::start(s, &inboxes).await?;
     // Only now: a port picked before could be taken by an inbox server, which would
     // then answer the start-up probe in pkgfed's place.
     let port = free_port()?;

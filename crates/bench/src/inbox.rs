@@ -64,12 +64,12 @@ pub enum Kind {
 }
 
 /// One pre-signed POST.
-struct Signed {
+pub struct Signed {
     headers: HeaderMap,
     body: Bytes,
 }
 
-fn activity(kind: Kind, peer: &Peer, package_actor: &str, i: usize) -> serde_json::Value {
+pub fn activity(kind: Kind, peer: &Peer, package_actor: &str, i: usize) -> serde_json::Value {
     let actor = peer.actor();
     match kind {
         Kind::Create => json!({
@@ -102,7 +102,7 @@ fn activity(kind: Kind, peer: &Peer, package_actor: &str, i: usize) -> serde_jso
 }
 
 /// Signs `count` activities on every core.
-fn presign(
+pub fn presign(
     count: usize,
     key: &RsaPrivateKey,
     key_id: &str,
@@ -157,7 +157,7 @@ fn presign(
     Ok(all)
 }
 
-fn request(s: &Signed) -> Req {
+pub fn request(s: &Signed) -> Req {
     let mut req = http::Request::new(Full::new(s.body.clone()));
     *req.method_mut() = Method::POST;
     *req.uri_mut() = http::Uri::from_static("/inbox");

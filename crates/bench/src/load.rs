@@ -90,6 +90,30 @@ async fn send(sender: &mut SendRequest<Full<Bytes>>, req: Req) -> Result<u16> {
     Ok(status)
 }
 
+/// Sends one request on `sender`'s connection (opened to `addr` when there is none,
+/// and dropped after an error or a timeout); returns the status.
+pub async fn send_one(
+    addr: SocketAddr,
+    sender: &mut Option<SendRequest<Full<Bytes>>>,
+    req: Req,
+) -> Result<u16> {
+    let conn = match sender.as_mut() {
+        Some(s) => s,
+        None => sender.insert(connect(addr).await?),
+    };
+    match tokio::time::timeout(REQUEST_TIMEOUT, send(conn, req)).await {
+        Ok(Ok(status)) => Ok(status),
+        Ok(Err(e)) => {
+            *sender = None;
+            Err(e)
+        }
+        Err(_) => {
+            *sender = None;
+            anyhow::bail!("timed out after {REQUEST_TIMEOUT:?}")
+        }
+    }
+}
+
 /// Sends requests `make(0)`, `make(1)`, … to `addr` until `plan` says stop.
 pub async fn run<F>(addr: SocketAddr, plan: Plan, make: Arc<F>) -> Result<Outcome>
 where

@@ -14,16 +14,19 @@
 //! - `load`: a closed-loop HTTP/1.1 load generator on raw hyper connections.
 //! - `stats`: latency percentiles and report formatting.
 //! - `db`: row counts and bulk seeding of the SQLite file while no server runs.
-//! - `inbox`, `get`, `rss`, `verify_cost`, `fanout`, `watch`: one module per subcommand.
+//! - `inbox_server`: loopback inbox servers answering 202, 503 or not at all.
+//! - `inbox`, `get`, `rss`, `verify_cost`, `fanout`, `watch`, `soak`: one module per subcommand.
 
 mod db;
 mod fanout;
 mod get;
 mod inbox;
+mod inbox_server;
 mod load;
 mod peer;
 mod rss;
 mod server;
+mod soak;
 mod stats;
 mod verify_cost;
 mod watch;
@@ -74,6 +77,9 @@ enum Command {
     /// The registry watcher over a fixture registry: requests per hour, CPU, memory
     /// and publication-to-inbox latency with many watched packages, time-scaled.
     Watch(watch::WatchArgs),
+    /// Minutes of mixed traffic (inbox POSTs at half capacity, GETs, posts delivered
+    /// to a partly failing fleet) with RSS, descriptors, queue and errors each minute.
+    Soak(soak::SoakArgs),
 }
 
 fn runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
@@ -93,5 +99,6 @@ fn main() -> anyhow::Result<()> {
         Command::VerifyCost(args) => verify_cost::run(&args),
         Command::Fanout(args) => runtime(args.common.client_threads)?.block_on(fanout::run(args)),
         Command::Watch(args) => runtime(args.common.client_threads)?.block_on(watch::run(args)),
+        Command::Soak(args) => runtime(args.common.client_threads)?.block_on(soak::run(args)),
     }
 }
