@@ -16,69 +16,40 @@ impl PageStore for SqliteStore {
         package_id: i64,
         limit: u32,
     ) -> StoreResult<Vec<RecentRelease>> {
-        // One row holding the list as JSON: sqlx hands each result row from SQLite's
-        // thread to the runtime separately, and a page lists up to 50 (this halves the
-        // page's cost; see docs/benchmarks.md).
-        let list: Option<String> = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(version, state, prerelease, deprecated, note_id,
-                                                posts_made, published_at, seen_at, yanked_at)
-                                     ORDER BY rank DESC, id DESC)
-             FROM (SELECT r.id, r.version, r.state, r.prerelease, r.deprecated, r.note_id,
-                          r.posts_made, r.published_at, r.seen_at,
-                          COALESCE(r.published_at * 1000, r.seen_at) AS rank,
-                          (SELECT MAX(p.deleted_at) FROM posts p
-                            WHERE p.package_id = r.package_id AND p.kind = 'release'
-                              AND p.version = r.version) AS yanked_at
-                   FROM releases r WHERE r.package_id = ?
-                   ORDER BY rank DESC, r.id DESC LIMIT ?)",
+        let rows = sqlx::query(
+            "SELECT r.version, r.state, r.prerelease, r.deprecated, r.note_id, r.posts_made,
+                    r.published_at, r.seen_at,
+                    (SELECT MAX(p.deleted_at) FROM posts p
+                      WHERE p.package_id = r.package_id AND p.kind = 'release'
+                        AND p.version = r.version) AS yanked_at
+             FROM releases r WHERE r.package_id = ?
+             ORDER BY COALESCE(r.published_at * 1000, r.seen_at) DESC, r.id DESC LIMIT ?",
         )
         .bind(package_id)
         .bind(i64::from(limit))
-        .fetch_one(&self.pool)
+        .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        type Listed = (
-            String,
-            String,
-            i64,
-            Option<String>,
-            Option<String>,
-            i64,
-            Option<i64>,
-            i64,
-            Option<i64>,
-        );
-        let rows: Vec<Listed> = serde_json::from_str(list.as_deref().unwrap_or("[]"))?;
         Ok(rows
-            .into_iter()
-            .map(
-                |(
-                    version,
-                    state,
-                    prerelease,
-                    deprecated,
-                    note_id,
-                    posts_made,
-                    published_at,
-                    seen_at,
-                    yanked_at,
-                )| {
-                    let state = ReleaseState::parse(&state);
-                    RecentRelease {
-                        row: ReleaseRow {
-                            version,
-                            state,
-                            prerelease: prerelease != 0,
-                            deprecated,
-                            note_id,
-                            posts_made,
-                            published_at,
-                        },
-                        seen_at,
-                        yanked_at: yanked_at.filter(|_| state == ReleaseState::Yanked),
-                    }
-                },
-            )
+            .iter()
+            .map(|r| {
+                let state = ReleaseState::parse(&r.get::<String, _>(1));
+                RecentRelease {
+                    row: ReleaseRow {
+                        version: r.get(0),
+                        state,
+                        prerelease: r.get::<i64, _>(2) != 0,
+                        deprecated: r.get(3),
+                        note_id: r.get(4),
+                        posts_made: r.get(5),
+                        published_at: r.get(6),
+                    },
+                    seen_at: r.get(7),
+                    yanked_at: r
+                        .get::<Option<i64>, _>(8)
+                        .filter(|_| state == ReleaseState::Yanked),
+                }
+            })
             .collect())
     }
 
