@@ -225,6 +225,18 @@ async fn lookups_that_would_create_a_package_are_limited_known_ones_are_not() {
     retry_after(&headers);
     // Actor GETs of unknown packages share the bucket.
     assert_eq!(get("/packages/cargo.nope_three".into()).await.0, 429);
+    // A browser gets the same answer as a page, with Retry-After too.
+    let res = server
+        .client
+        .get(server.url("/packages/cargo.nope_four"))
+        .header("accept", "text/html")
+        .header("x-forwarded-for", "203.0.113.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    retry_after(res.headers());
+    assert!(res.text().await.unwrap().contains("try again later"));
     // A known package is served however often it is asked for.
     for _ in 0..5 {
         let (status, _, text) = get(webfinger(&package.handle)).await;

@@ -167,6 +167,44 @@ mod tests {
         assert!(check(MASTODON_CREATE.as_bytes(), &JsonLimits::default()).is_ok());
     }
 
+    /// The recorded payloads of real servers (the protocol crate's fixtures).
+    #[test]
+    fn recorded_payloads_of_real_servers_pass_the_defaults() {
+        for (name, text) in [
+            (
+                "mastodon_create_note",
+                include_str!(
+                    "../../../protocol/src/activitystreams/fixtures/mastodon_create_note.json"
+                ),
+            ),
+            (
+                "mastodon_undo_follow",
+                include_str!(
+                    "../../../protocol/src/activitystreams/fixtures/mastodon_undo_follow.json"
+                ),
+            ),
+            (
+                "misskey_follow",
+                include_str!("../../../protocol/src/activitystreams/fixtures/misskey_follow.json"),
+            ),
+            (
+                "pleroma_announce",
+                include_str!(
+                    "../../../protocol/src/activitystreams/fixtures/pleroma_announce.json"
+                ),
+            ),
+            (
+                "mastodon_actor",
+                include_str!("../../../protocol/src/activitystreams/fixtures/mastodon_actor.json"),
+            ),
+        ] {
+            assert!(
+                check(text.as_bytes(), &JsonLimits::default()).is_ok(),
+                "{name}"
+            );
+        }
+    }
+
     #[test]
     fn too_deep_is_refused_naming_the_key() {
         let limits = JsonLimits {

@@ -31,17 +31,24 @@ impl Error {
     }
 }
 
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let retry_after = match &self {
+impl Error {
+    /// Seconds the client should wait before retrying (`Retry-After`), when known.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
             Error::TooManyRequests {
                 retry_after_seconds,
                 ..
             } => Some(*retry_after_seconds),
             Error::Unavailable(_) => Some(10),
             _ => None,
-        };
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let retry_after = self.retry_after();
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "internal error");
             "internal error".to_owned()

@@ -88,9 +88,11 @@ pub fn error_page(state: &AppState, error: Error, back: Option<(String, String)>
         StatusCode::BAD_REQUEST => "That did not work",
         StatusCode::FORBIDDEN => "Not allowed here",
         StatusCode::SERVICE_UNAVAILABLE => "Try again in a moment",
+        StatusCode::TOO_MANY_REQUESTS => "Too many lookups: try again later",
         StatusCode::NOT_ACCEPTABLE => "Not available in that format",
         _ => "Something went wrong",
     };
+    let retry_after = error.retry_after();
     let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
         tracing::error!(%error, "internal error");
         "pkgfed could not answer because of an internal error; it has been logged.".to_owned()
@@ -106,9 +108,9 @@ pub fn error_page(state: &AppState, error: Error, back: Option<(String, String)>
             back,
         },
     );
-    if status == StatusCode::SERVICE_UNAVAILABLE {
+    if let Some(seconds) = retry_after {
         res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     res
 }
