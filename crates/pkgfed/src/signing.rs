@@ -34,6 +34,17 @@ pub async fn load_or_create_instance_key(store: &SharedStore) -> Result<RsaPriva
         .map_err(|e| Error::Internal(format!("stored instance key is unusable: {e}")))
 }
 
+/// Replaces the instance actor's key with a new one; returns its public key PEM. A
+/// running server keeps the key it loaded at start, so this is for a stopped one
+/// (`pkgfed packages rotate-key --instance` checks).
+pub async fn rotate_instance_key(store: &SharedStore) -> Result<String> {
+    let key = generate_key().await?;
+    store
+        .replace_instance_key(INSTANCE_KEY, &key.to_pkcs8_pem())
+        .await?;
+    Ok(key.public_key_pem())
+}
+
 /// Generates an RSA-2048 key off the async threads (it takes tens of milliseconds).
 pub async fn generate_key() -> Result<RsaPrivateKey> {
     tokio::task::spawn_blocking(RsaPrivateKey::generate)

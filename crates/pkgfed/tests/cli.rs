@@ -297,3 +297,57 @@ fn serve_dev_starts_answers_and_stops_cleanly_on_sigterm() {
         "dev mode warns loudly: {stderr}"
     );
 }
+
+#[test]
+fn the_instance_key_is_rotated_only_while_pkgfed_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let listen = free_listen();
+    let actor_pem = |listen: &str| {
+        let res = raw_get(listen, "/actor", "Accept: application/activity+json\r\n").unwrap();
+        let body = &res[res.find("\r\n\r\n").unwrap() + 4..];
+        let doc: serde_json::Value = serde_json::from_str(body).unwrap();
+        doc["publicKey"]["publicKeyPem"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let rotate = |args: &[&str]| {
+        let mut all = vec!["packages", "rotate-key"];
+        all.extend_from_slice(args);
+        pkgfed_command(dir.path(), &listen, &all).output().unwrap()
+    };
+
+    let mut server = common::process::serve_dev(dir.path(), &listen);
+    let old = actor_pem(&listen);
+    let out = rotate(&["--instance"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("stop it first"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Neither a package nor --instance, or both: named, nothing changes.
+    let out = rotate(&[]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--instance"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = rotate(&["pkg:cargo/serde", "--instance"]);
+    assert!(!out.status.success());
+    assert_eq!(
+        actor_pem(&listen),
+        old,
+        "the running server's key is unchanged"
+    );
+    server.signal("-TERM");
+    assert!(server.wait_exit("the server after SIGTERM").success());
+
+    let out = rotate(&["--instance"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("rotated the instance actor's key"));
+    let _server = common::process::serve_dev(dir.path(), &listen);
+    let new = actor_pem(&listen);
+    assert_ne!(new, old, "the restarted server serves the new key");
+}

@@ -153,13 +153,19 @@ pub enum PackagesCommand {
     },
     /// Give a package actor a new key pair and send its followers `Update` with it.
     /// Asks the running server (its admin API), so deliveries switch to the new key
-    /// at once.
+    /// at once. With `--instance`: the instance actor's key, while pkgfed is stopped.
     #[command(
-        after_help = "Example:\n  pkgfed packages rotate-key pkg:cargo/serde\n  pkgfed packages rotate-key cargo.serde --url http://127.0.0.1:8080"
+        after_help = "Example:\n  pkgfed packages rotate-key pkg:cargo/serde\n  pkgfed packages rotate-key cargo.serde --url http://127.0.0.1:8080\n  systemctl stop pkgfed && pkgfed packages rotate-key --instance && systemctl start pkgfed"
     )]
     RotateKey {
         /// The package: purl or handle.
-        package: String,
+        #[arg(conflicts_with = "instance")]
+        package: Option<String>,
+        /// Rotate the instance actor's key instead (`/actor`, which signs pkgfed's
+        /// fetches of remote actors). pkgfed must be stopped: a running server keeps
+        /// the key it started with.
+        #[arg(long)]
+        instance: bool,
         /// Where the server listens (default: http://<server.listen>).
         #[arg(long)]
         url: Option<String>,

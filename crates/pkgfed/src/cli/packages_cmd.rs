@@ -13,12 +13,22 @@ use crate::store::{self, Package, PackageMeta};
 pub async fn run(config: Config, cmd: PackagesCommand) -> anyhow::Result<()> {
     if let PackagesCommand::RotateKey {
         package,
+        instance,
         url,
         token,
         json,
     } = cmd
     {
-        return super::admin_cmd::rotate_key(config, &package, url.as_deref(), token, json).await;
+        return match (instance, package) {
+            (false, Some(package)) => {
+                super::admin_cmd::rotate_key(config, &package, url.as_deref(), token, json).await
+            }
+            (true, _) => rotate_instance_key(&config, url.as_deref()).await,
+            (false, None) => bail!(
+                "name the package whose key to rotate (a purl or handle), or pass --instance \
+                 for the instance actor's key"
+            ),
+        };
     }
     let mut ecosystems = config.packages.ecosystems.clone();
     ecosystems.sort();
@@ -122,4 +132,34 @@ fn print_package(p: &Package, urls: Option<&Urls>) {
             println!("{label} {v}");
         }
     }
+}
+
+/// `pkgfed packages rotate-key --instance`: refused while the server answers (it would
+/// go on signing with, and serving, the key it loaded), else a new key in the store.
+async fn rotate_instance_key(config: &Config, url: Option<&str>) -> anyhow::Result<()> {
+    let server = match url {
+        Some(u) => u.trim_end_matches('/').to_owned(),
+        None => super::admin_cmd::default_url(&config.server.listen)?,
+    };
+    let healthz = format!("{server}/healthz");
+    if super::healthcheck::run(&healthz, std::time::Duration::from_secs(2))
+        .await
+        .is_ok()
+    {
+        bail!(
+            "pkgfed is running at {server}: stop it first (it keeps the instance key it started \
+             with), run this again, then start it"
+        );
+    }
+    let store = store::open(&config.storage.database_url).await?;
+    let public_pem = crate::signing::rotate_instance_key(&store).await?;
+    let fingerprint: String = <sha2::Sha256 as sha2::Digest>::digest(public_pem.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    println!("rotated the instance actor's key (new key {fingerprint}); start pkgfed to use it");
+    println!(
+        "remote servers that cached the old key fetch /actor again when a signature with it fails"
+    );
+    Ok(())
 }

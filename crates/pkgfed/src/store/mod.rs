@@ -96,6 +96,8 @@ pub trait Store:
     /// Stores `pem` as the instance key `name` unless one exists; returns the stored key
     /// (so two processes racing on first start agree on one key).
     async fn put_instance_key(&self, name: &str, pem: &str) -> StoreResult<String>;
+    /// Replaces (or writes) the instance key `name`: a rotation.
+    async fn replace_instance_key(&self, name: &str, pem: &str) -> StoreResult<()>;
 
     /// Adds a package actor. [`StoreError::Conflict`] if it exists.
     async fn add_package(&self, new: &NewPackage) -> StoreResult<Package>;

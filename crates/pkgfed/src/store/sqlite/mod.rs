@@ -232,6 +232,20 @@ impl Store for SqliteStore {
             .ok_or_else(|| StoreError::Inconsistent("instance key vanished after insert".into()))
     }
 
+    async fn replace_instance_key(&self, name: &str, pem: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO instance_keys (name, private_key_pem, created_at) VALUES (?, ?, ?)
+             ON CONFLICT (name) DO UPDATE SET private_key_pem = excluded.private_key_pem",
+        )
+        .bind(name)
+        .bind(pem)
+        .bind(now_unix())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
     async fn add_package(&self, new: &NewPackage) -> StoreResult<Package> {
         let row = sqlx::query(
             "INSERT INTO packages (ecosystem, name_key, name, handle, purl, display_name, description, homepage, repository, license, private_key_pem, public_key_pem, created_at) \
