@@ -16,6 +16,7 @@ both_backends!(
     inbound_activities_are_deduplicated,
     remote_keys_are_cached_updated_forgotten_and_persisted,
     instance_key_is_written_once,
+    instance_key_is_replaced_by_a_rotation,
     package_debug_output_has_no_private_key,
     a_database_from_a_newer_pkgfed_is_refused,
     a_package_key_is_replaced,
@@ -169,6 +170,21 @@ async fn instance_key_is_written_once(db: TestDb) {
         "first",
         "first writer wins"
     );
+}
+
+async fn instance_key_is_replaced_by_a_rotation(db: TestDb) {
+    let s = db.open().await;
+    s.replace_instance_key("k", "written").await.unwrap();
+    assert_eq!(
+        s.instance_key("k").await.unwrap().as_deref(),
+        Some("written")
+    );
+    s.replace_instance_key("k", "rotated").await.unwrap();
+    assert_eq!(
+        s.instance_key("k").await.unwrap().as_deref(),
+        Some("rotated")
+    );
+    assert_eq!(s.instance_key("other").await.unwrap(), None);
 }
 
 async fn package_debug_output_has_no_private_key(db: TestDb) {
