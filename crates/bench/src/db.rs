@@ -97,16 +97,6 @@ pub fn now_unix() -> i64 {
         .unwrap_or_default()
 }
 
-/// How many inbound activities are stored.
-pub async fn count_inbound(database_url: &str) -> Result<i64> {
-    let mut conn = open(database_url).await?;
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbound_activities")
-        .fetch_one(&mut conn)
-        .await?;
-    conn.close().await?;
-    Ok(n)
-}
-
 /// A seeded package: its handle and store id.
 #[derive(Clone, Debug)]
 pub struct SeededPackage {

@@ -23,7 +23,7 @@ use serde_json::json;
 use crate::load::{self, Plan, Req};
 use crate::peer::Peer;
 use crate::server::{CpuProbe, Setup, free_port, pkgfed_bin};
-use crate::{Common, db, stats};
+use crate::{Common, stats};
 
 /// Most requests one run may sign and send.
 const MAX_REQUESTS: usize = 200_000;
@@ -49,6 +49,11 @@ pub struct InboxArgs {
     /// Keep the temporary directory (database, server log) and print its path.
     #[arg(long)]
     pub keep: bool,
+    /// Run pkgfed on this database instead of a SQLite file in the temporary
+    /// directory, e.g. an empty PostgreSQL database
+    /// (`postgres://user:password@127.0.0.1:5432/bench`).
+    #[arg(long)]
+    pub database_url: Option<String>,
     /// Server and client options.
     #[command(flatten)]
     pub common: Common,
@@ -174,7 +179,14 @@ pub async fn run(args: InboxArgs) -> Result<()> {
     let warmup = args.warmup.clamp(1, 20_000);
     let bin = pkgfed_bin(args.common.pkgfed.as_deref())?;
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let setup = Setup::new(bin, dir.path());
+    let mut setup = Setup::new(bin, dir.path());
+    if let Some(url) = &args.database_url {
+        setup.database_url = url.clone();
+    }
+    println!(
+        "database {}",
+        pkgfed::store::redacted_url(&setup.database_url)
+    );
     let port = free_port()?;
 
     let handle = setup.add_package(port, "pkg:cargo/serde")?;
@@ -284,7 +296,12 @@ pub async fn run(args: InboxArgs) -> Result<()> {
     );
     server.stop()?;
 
-    let stored = db::count_inbound(&setup.database_url).await?;
+    let stored = pkgfed::store::open(&setup.database_url)
+        .await
+        .context("cannot open the database to count what was stored")?
+        .counts()
+        .await?
+        .inbound_activities;
     println!(
         "stored   {stored} inbound activities (expected {} = warm-up + answered 202)",
         (warmup as u64).saturating_sub(first.unexpected(202) + rest.unexpected(202))
