@@ -3,7 +3,8 @@
 //! Note replies to the affected release's post; the same CVE from a second source
 //! posts nothing; a modification sends `Update`, a withdrawal `Delete`; a restart
 //! reposts nothing; advisories known when tracking starts are posted only when they
-//! affect the newest version.
+//! affect the newest version. The first scenario runs on both backends
+//! (`common/db.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
@@ -11,6 +12,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
+use common::db::TestDb;
 use common::watch::{
     follow_and_wait_for_baseline, now_unix, received_of_type, use_fixture, within_30s,
 };
@@ -46,8 +48,9 @@ fn advisories(peer: &Peer) -> Vec<Value> {
         .collect()
 }
 
-#[tokio::test]
-async fn an_advisory_is_a_content_warned_reply_posted_once_updated_and_withdrawn() {
+both_backends!(an_advisory_is_a_content_warned_reply_posted_once_updated_and_withdrawn);
+
+async fn an_advisory_is_a_content_warned_reply_posted_once_updated_and_withdrawn(db: TestDb) {
     let fixture = FixtureRegistry::with_recorded().await.unwrap();
     let osv_dir = tempfile::tempdir().unwrap();
     let dir = osv_dir.path().to_owned();
@@ -55,6 +58,7 @@ async fn an_advisory_is_a_content_warned_reply_posted_once_updated_and_withdrawn
         use_fixture(c, &fixture);
         c.advisories.directories = vec![dir.display().to_string()];
         c.advisories.interval_seconds = 1;
+        c.storage.database_url = db.url.clone();
     };
     let server = TestServer::start_with(config).await;
     let peer = Peer::start().await;

@@ -2,11 +2,12 @@
 //! (created on first lookup from the fixture registry); the registry publishes two
 //! versions; the peer receives two verifiable Creates in version order; the server
 //! restarts and nothing is announced twice; a version is yanked and the peer receives
-//! the Delete of its post.
+//! the Delete of its post. On both backends (`common/db.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
 
+use common::db::TestDb;
 use common::watch::{now_unix, use_fixture, within_30s};
 use common::{Peer, TestServer};
 use pkgfed_registries::fixtures::FixtureRegistry;
@@ -22,10 +23,15 @@ fn creates(peer: &Peer) -> Vec<serde_json::Value> {
         .collect()
 }
 
-#[tokio::test]
-async fn follow_publish_restart_yank() {
+both_backends!(follow_publish_restart_yank);
+
+async fn follow_publish_restart_yank(db: TestDb) {
     let fixture = FixtureRegistry::with_recorded().await.unwrap();
-    let server = TestServer::start_with(|c| use_fixture(c, &fixture)).await;
+    let server = TestServer::start_with(|c| {
+        use_fixture(c, &fixture);
+        c.storage.database_url = db.url.clone();
+    })
+    .await;
 
     // serde is unknown to pkgfed: WebFinger asks the registry and creates the actor.
     let jrd = server
@@ -136,7 +142,12 @@ async fn follow_publish_restart_yank() {
     assert_eq!(outbox["totalItems"], 2);
 
     // Restart: the same database, port and base URL. Several checks later, nothing new.
-    let server = server.restart(|c| use_fixture(c, &fixture)).await;
+    let server = server
+        .restart(|c| {
+            use_fixture(c, &fixture);
+            c.storage.database_url = db.url.clone();
+        })
+        .await;
     let store = server.state.store.clone();
     let before = store.watch(package.id).await.unwrap().unwrap();
     within_30s("two more checks after the restart", || async {
