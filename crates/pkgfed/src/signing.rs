@@ -45,6 +45,16 @@ pub async fn rotate_instance_key(store: &SharedStore) -> Result<String> {
     Ok(key.public_key_pem())
 }
 
+/// A short name for a public key: the first 16 hex digits of the SHA-256 of its PEM
+/// (what rotations print, to tell the old key from the new).
+pub fn key_fingerprint(public_key_pem: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(public_key_pem.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Generates an RSA-2048 key off the async threads (it takes tens of milliseconds).
 pub async fn generate_key() -> Result<RsaPrivateKey> {
     tokio::task::spawn_blocking(RsaPrivateKey::generate)

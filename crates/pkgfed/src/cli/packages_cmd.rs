@@ -153,10 +153,7 @@ async fn rotate_instance_key(config: &Config, url: Option<&str>) -> anyhow::Resu
     }
     let store = store::open(&config.storage.database_url).await?;
     let public_pem = crate::signing::rotate_instance_key(&store).await?;
-    let fingerprint: String = <sha2::Sha256 as sha2::Digest>::digest(public_pem.as_bytes())[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let fingerprint = crate::signing::key_fingerprint(&public_pem);
     println!("rotated the instance actor's key (new key {fingerprint}); start pkgfed to use it");
     println!(
         "remote servers that cached the old key fetch /actor again when a signature with it fails"

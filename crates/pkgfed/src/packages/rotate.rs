@@ -8,8 +8,6 @@
 //! key fail to verify the `Update` and re-fetch the actor (Mastodon, GoToSocial, Fedify
 //! and pkgfed itself do), or take the key from the `Update`.
 
-use sha2::{Digest, Sha256};
-
 use crate::error::{Error, Result};
 use crate::federation::{activities, actor};
 use crate::outbound::{Outbound, outbox};
@@ -47,10 +45,7 @@ pub async fn rotate(state: &Outbound, actor_type: &str, package: &Package) -> Re
         )));
     }
     state.keys.forget(package.id);
-    let fingerprint: String = Sha256::digest(public_pem.as_bytes())[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let fingerprint = crate::signing::key_fingerprint(&public_pem);
     let package = Package {
         public_key_pem: public_pem,
         ..package.clone()

@@ -25,6 +25,7 @@ impl Deliverer {
         if let Some(k) = self.state.keys.get(package_id) {
             return Ok(k);
         }
+        let generation = self.state.keys.generation();
         let package = self
             .state
             .store
@@ -38,7 +39,7 @@ impl Deliverer {
             RsaPrivateKey::from_pkcs8_pem(&package.private_key_pem)
                 .map_err(OutboundError::PackageKey)?,
         );
-        self.state.keys.insert(package_id, key.clone());
+        self.state.keys.insert(package_id, key.clone(), generation);
         Ok(key)
     }
 
