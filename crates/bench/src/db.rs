@@ -5,7 +5,9 @@ use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
+use pkgfed::store::delivery::{Audience, NewOutbound};
 use pkgfed_registries::{Ecosystem, PackageId, handle};
+use serde_json::json;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, SqliteConnection};
 
@@ -268,4 +270,43 @@ pub async fn delivery_states(database_url: &str) -> Result<String> {
         .map(|(s, n)| format!("{s}={n}"))
         .collect::<Vec<_>>()
         .join(" "))
+}
+
+/// A public `Create{Note}` by the package `actor` (store id `package_id`) with the
+/// Note id `post_id` and `content`, queued to the package's followers: what a release
+/// post is to the outbox, for the delivery benchmarks to pass to `Store::publish`.
+pub fn create_to_followers(
+    actor: &str,
+    package_id: i64,
+    post_id: &str,
+    content: &str,
+) -> (NewOutbound, Audience) {
+    let activity = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{post_id}/activity"),
+        "type": "Create",
+        "actor": actor,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": [format!("{actor}/followers")],
+        "object": {
+            "id": post_id,
+            "type": "Note",
+            "attributedTo": actor,
+            "content": content,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "cc": [format!("{actor}/followers")],
+        },
+    });
+    let outbound = NewOutbound {
+        activity_id: format!("{post_id}/activity"),
+        actor_id: actor.to_owned(),
+        package_id: Some(package_id),
+        kind: "Create".into(),
+        activity: activity.to_string(),
+    };
+    let audience = Audience {
+        followers_of: Some(package_id),
+        ..Audience::default()
+    };
+    (outbound, audience)
 }

@@ -23,9 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use pkgfed::store::delivery::{Audience, NewOutbound};
 use pkgfed_protocol::keys::RsaPrivateKey;
-use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::inbox_server::{self, Answer, Observer, Post};
@@ -224,33 +222,12 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
         .await
         .context("cannot open the store")?;
     let actor = format!("{}/packages/{handle}", server.base());
-    let activity = json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": format!("{actor}/posts/1/activity"),
-        "type": "Create",
-        "actor": actor,
-        "to": ["https://www.w3.org/ns/activitystreams#Public"],
-        "cc": [format!("{actor}/followers")],
-        "object": {
-            "id": format!("{actor}/posts/1"),
-            "type": "Note",
-            "attributedTo": actor,
-            "content": "<p>serde 1.0.300 released: benchmark fan-out of one Create{Note}.</p>",
-            "to": ["https://www.w3.org/ns/activitystreams#Public"],
-            "cc": [format!("{actor}/followers")],
-        },
-    });
-    let outbound = NewOutbound {
-        activity_id: format!("{actor}/posts/1/activity"),
-        actor_id: actor.clone(),
-        package_id: Some(package_id),
-        kind: "Create".into(),
-        activity: activity.to_string(),
-    };
-    let audience = Audience {
-        followers_of: Some(package_id),
-        ..Audience::default()
-    };
+    let (outbound, audience) = db::create_to_followers(
+        &actor,
+        package_id,
+        &format!("{actor}/posts/1"),
+        "<p>serde 1.0.300 released: benchmark fan-out of one Create{Note}.</p>",
+    );
     // Let the freshly started server settle (first poll, pool warm-up).
     tokio::time::sleep(Duration::from_millis(1_500)).await;
 

@@ -29,9 +29,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use pkgfed::store::delivery::{Audience, NewOutbound};
 use pkgfed_protocol::keys::RsaPrivateKey;
-use serde_json::json;
 
 use crate::inbox::{self, Kind};
 use crate::inbox_server::{self, Answer, Observer, Post};
@@ -286,26 +284,12 @@ pub async fn run(args: SoakArgs) -> Result<()> {
             while Instant::now() < until {
                 tick.tick().await;
                 n += 1;
-                let id = format!("{actor}/posts/soak-{n}");
-                let activity = json!({
-                    "@context": "https://www.w3.org/ns/activitystreams",
-                    "id": format!("{id}/activity"), "type": "Create", "actor": actor,
-                    "to": ["https://www.w3.org/ns/activitystreams#Public"],
-                    "cc": [format!("{actor}/followers")],
-                    "object": { "id": id, "type": "Note", "attributedTo": actor,
-                                "content": format!("<p>serde 1.0.{n} released (soak)</p>") },
-                });
-                let outbound = NewOutbound {
-                    activity_id: format!("{id}/activity"),
-                    actor_id: actor.clone(),
-                    package_id: Some(package_id),
-                    kind: "Create".into(),
-                    activity: activity.to_string(),
-                };
-                let audience = Audience {
-                    followers_of: Some(package_id),
-                    ..Audience::default()
-                };
+                let (outbound, audience) = db::create_to_followers(
+                    &actor,
+                    package_id,
+                    &format!("{actor}/posts/soak-{n}"),
+                    &format!("<p>serde 1.0.{n} released (soak)</p>"),
+                );
                 if let Err(e) = store.publish(&outbound, &audience, now_ms()).await {
                     eprintln!("publish {n} failed: {e}");
                 }
