@@ -1,7 +1,10 @@
-# NixOS module: services.pkgfed, one pkgfed process (HTTP, delivery, registry
-# watching) on a SQLite file in /var/lib/pkgfed, hardened like
-# packaging/systemd/pkgfed.service. Settings are pkgfed's configuration keys
-# (docs/configuration.md), rendered to TOML; secrets go in environmentFile.
+# NixOS module: services.pkgfed, one pkgfed process hardened like
+# packaging/systemd/pkgfed.service: by default the whole server (HTTP, delivery,
+# registry watching) on a SQLite file in /var/lib/pkgfed; in cluster mode a web or
+# worker process (`role`) on PostgreSQL, created on this host or elsewhere, with an
+# optional RabbitMQ broker (docs/deploy-cluster.md). Settings are pkgfed's
+# configuration keys (docs/configuration.md), rendered to TOML; secrets (the broker
+# URL, a remote database's URL, the admin token) go in environmentFile.
 { config, lib, pkgs, ... }:
 
 let
@@ -12,7 +15,9 @@ let
   stateDir = "/var/lib/pkgfed";
   # server.listen is "address:port"; the port is what the firewall opens.
   listenPort = lib.toInt (lib.last (lib.splitString ":" cfg.settings.server.listen));
+  # Peer authentication over the Unix socket: the service's user is the role.
   postgresUrl = "postgres:///pkgfed?host=/run/postgresql";
+  localPostgres = cfg.database.type == "postgresql" && cfg.database.createLocally;
 in
 {
   options.services.pkgfed = {
@@ -88,8 +93,11 @@ in
       default = null;
       example = "/run/secrets/pkgfed.env";
       description = ''
-        File of PKGFED_* variables (e.g. PKGFED_ADMIN_TOKEN=...), read by systemd as root
-        before the service starts, so it can stay root-only and outside the store.
+        File of PKGFED_* variables, read by systemd as root before the service starts,
+        so it can stay root-only and outside the store: PKGFED_ADMIN_TOKEN=...,
+        PKGFED_BROKER_URL=amqp://user:password@host:5672/%2f (cluster mode's RabbitMQ),
+        PKGFED_STORAGE_DATABASE_URL=postgres://user:password@host/pkgfed (a database
+        on another host).
       '';
     };
 
@@ -98,15 +106,31 @@ in
         type = types.enum [ "sqlite" "postgresql" ];
         default = "sqlite";
         description = ''
-          sqlite: a file in /var/lib/pkgfed. postgresql: for pkgfed's upcoming cluster
-          mode; this build of pkgfed accepts only sqlite:// and the module refuses it.
+          sqlite: a file in /var/lib/pkgfed (one process only). postgresql: the database
+          of cluster mode, shared by every web and worker process.
         '';
       };
       createLocally = mkOption {
         type = types.bool;
         default = true;
-        description = "With postgresql: create the database and its role on this host.";
+        description = ''
+          With postgresql: run PostgreSQL on this host with a database and a role both
+          named pkgfed, reached over the Unix socket with peer authentication (no
+          password). Off: give the database's URL as settings.storage.database_url
+          (without a password) or PKGFED_STORAGE_DATABASE_URL in environmentFile.
+        '';
       };
+    };
+
+    role = mkOption {
+      type = types.enum [ "all" "web" "worker" ];
+      default = "all";
+      description = ''
+        What this process does (`pkgfed serve --role`). all: everything, the single
+        process. web: the HTTP API, for behind the proxy. worker: delivery, registry
+        watching and advisories; on settings.server.listen only /healthz, /readyz and
+        /metrics. web and worker need database.type = "postgresql".
+      '';
     };
 
     openFirewall = mkOption {
@@ -122,10 +146,19 @@ in
   config = mkIf cfg.enable {
     assertions = [
       {
-        assertion = cfg.database.type == "sqlite";
+        assertion = cfg.role == "all" || cfg.database.type == "postgresql";
         message = ''
-          services.pkgfed.database.type = "postgresql" needs pkgfed's cluster mode, which
-          this build does not have (storage.database_url accepts only sqlite://).
+          services.pkgfed.role = "${cfg.role}" needs services.pkgfed.database.type =
+          "postgresql": web and worker processes share one PostgreSQL database.
+        '';
+      }
+      {
+        assertion = cfg.database.type == "sqlite" || cfg.database.createLocally
+          || (cfg.settings.storage.database_url or "") != "" || cfg.environmentFile != null;
+        message = ''
+          services.pkgfed.database.createLocally = false: set
+          services.pkgfed.settings.storage.database_url, or PKGFED_STORAGE_DATABASE_URL
+          in services.pkgfed.environmentFile, to the PostgreSQL database to use.
         '';
       }
       {
@@ -135,11 +168,14 @@ in
       }
     ];
 
-    services.pkgfed.settings.storage.database_url = mkDefault (
-      if cfg.database.type == "sqlite" then "sqlite://${stateDir}/pkgfed.db" else postgresUrl
-    );
+    # A remote PostgreSQL has no default: its URL comes from the user.
+    services.pkgfed.settings.storage = lib.optionalAttrs (cfg.database.type == "sqlite" || localPostgres) {
+      database_url = mkDefault (
+        if cfg.database.type == "sqlite" then "sqlite://${stateDir}/pkgfed.db" else postgresUrl
+      );
+    };
 
-    services.postgresql = mkIf (cfg.database.type == "postgresql" && cfg.database.createLocally) {
+    services.postgresql = mkIf localPostgres {
       enable = true;
       ensureDatabases = [ "pkgfed" ];
       ensureUsers = [ { name = "pkgfed"; ensureDBOwnership = true; } ];
@@ -157,12 +193,13 @@ in
       documentation = [ "man:pkgfed(1)" ];
       wantedBy = [ "multi-user.target" ];
       wants = [ "network-online.target" ];
-      after = [ "network-online.target" ]
-        ++ lib.optional (cfg.database.type == "postgresql" && cfg.database.createLocally) "postgresql.service";
+      after = [ "network-online.target" ] ++ lib.optional localPostgres "postgresql.service";
+      requires = lib.optional localPostgres "postgresql.service";
       restartTriggers = [ configFile ];
       serviceConfig = (import ./hardening.nix) // {
         Type = "exec";
-        ExecStart = "${lib.getExe cfg.package} --config ${configFile} serve";
+        ExecStart = "${lib.getExe cfg.package} --config ${configFile} serve"
+          + lib.optionalString (cfg.role != "all") " --role ${cfg.role}";
         EnvironmentFile = lib.optional (cfg.environmentFile != null) cfg.environmentFile;
         Restart = "on-failure";
         RestartSec = "5s";

@@ -1,6 +1,6 @@
 //! Packaging and deployment checks: the systemd unit (verified, scored and booted
 //! under a private systemd), the Nix flake and NixOS module (parsed and evaluated),
-//! the Dockerfile (linted), the Kubernetes manifests (schema-validated), and the
+//! the Dockerfile (linted), the Kubernetes manifests of both modes (schema-validated), and the
 //! generated completions and man pages they install.
 //!
 //! Each check runs the real external tool. Outside CI a missing tool skips its test
@@ -15,7 +15,9 @@ mod packaging {
     mod container;
     mod healthcheck;
     mod k8s;
+    mod k8s_cluster;
     mod nix;
+    mod nix_cluster;
     mod proxy;
     mod systemd;
 }

@@ -4,35 +4,39 @@
 //! accepts, probes hit the health endpoints, the pod outlives the drain, memory
 //! requests cover the measured RSS.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
 
 use super::tools::{assert_config_accepted, both, repo_root, require, run};
 
-const VALIDATOR: &str = "pip install kubernetes-validate";
+pub(super) const VALIDATOR: &str = "pip install kubernetes-validate";
 
-fn k8s_dir() -> PathBuf {
+pub(super) fn k8s_dir() -> PathBuf {
     repo_root().join("packaging/k8s")
 }
 
-/// The resources the kustomization applies, in its order.
-fn resources() -> Vec<PathBuf> {
-    let k = std::fs::read_to_string(k8s_dir().join("kustomization.yaml")).unwrap();
+/// The resources the kustomization in `dir` applies, in its order.
+pub(super) fn resources_in(dir: &Path) -> Vec<PathBuf> {
+    let k = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
     let list: Vec<PathBuf> = k
         .lines()
         .skip_while(|l| !l.starts_with("resources:"))
         .skip(1)
-        .map_while(|l| l.trim().strip_prefix("- ").map(|f| k8s_dir().join(f)))
+        .map_while(|l| l.trim().strip_prefix("- ").map(|f| dir.join(f)))
         .collect();
     assert!(!list.is_empty());
     list
 }
 
+fn resources() -> Vec<PathBuf> {
+    resources_in(&k8s_dir())
+}
+
 /// The YAML documents of `file` as JSON, through PyYAML (a dependency of the
 /// validator).
-fn load(file: &PathBuf) -> Vec<Value> {
+pub(super) fn load(file: &PathBuf) -> Vec<Value> {
     let out = run(Command::new("python3")
         .args([
             "-c",
@@ -51,13 +55,11 @@ fn of_kind(kind: &str) -> Value {
         .unwrap_or_else(|| panic!("no {kind}"))
 }
 
-#[test]
-fn manifests_validate_strictly_against_the_bundled_schemas() {
-    let Some(validate) = require("kubernetes-validate", VALIDATOR) else {
-        return;
-    };
-    let files = resources();
-    let in_dir: Vec<_> = std::fs::read_dir(k8s_dir())
+/// Every manifest in `dir` is in its kustomization, and every document of them
+/// validates strictly.
+pub(super) fn validate_kustomization(validate: &Path, dir: &Path) {
+    let files = resources_in(dir);
+    let in_dir: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
@@ -66,16 +68,26 @@ fn manifests_validate_strictly_against_the_bundled_schemas() {
     assert_eq!(
         files.len(),
         in_dir.len(),
-        "every manifest is in kustomization.yaml"
+        "every manifest is in {}/kustomization.yaml",
+        dir.display()
     );
-    let out = run(Command::new(&validate).arg("--strict").args(&files));
+    let documents: usize = files.iter().map(|f| load(f).len()).sum();
+    let out = run(Command::new(validate).arg("--strict").args(&files));
     assert!(out.status.success(), "{}", both(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         text.matches(" passed for resource ").count(),
-        files.len(),
+        documents,
         "{text}"
     );
+}
+
+#[test]
+fn manifests_validate_strictly_against_the_bundled_schemas() {
+    let Some(validate) = require("kubernetes-validate", VALIDATOR) else {
+        return;
+    };
+    validate_kustomization(&validate, &k8s_dir());
 
     // The validator really rejects a wrong manifest (it works offline, not vacuously).
     let dir = tempfile::tempdir().unwrap();

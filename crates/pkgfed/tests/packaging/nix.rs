@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::systemd::service_directives;
 use super::tools::{assert_config_accepted, both, repo_root, require, run};
 
-const NIX: &str = "apt-get install nix-bin";
+pub(super) const NIX: &str = "apt-get install nix-bin";
 
 fn fixtures() -> PathBuf {
     repo_root().join("crates/pkgfed/tests/packaging/nix")
@@ -50,14 +50,14 @@ fn eval_ok(nix: &Path, expr: &str) -> Value {
 }
 
 /// services.pkgfed set to `user` (Nix syntax), evaluated by eval-module.nix.
-fn eval_module(nix: &Path, user: &str) -> Output {
+pub(super) fn eval_module(nix: &Path, user: &str) -> Output {
     eval(
         nix,
         &format!("import @fixtures@/eval-module.nix {{ repo = @repo@; user = {user}; }}"),
     )
 }
 
-fn eval_module_ok(nix: &Path, user: &str) -> Value {
+pub(super) fn eval_module_ok(nix: &Path, user: &str) -> Value {
     let out = eval_module(nix, user);
     assert!(out.status.success(), "{user}: {}", both(&out));
     serde_json::from_slice(&out.stdout).unwrap()
@@ -217,6 +217,7 @@ fn module_option_tree_has_the_typed_options() {
         ("environmentFile", "null or path"),
         ("database.type", r#"one of ["sqlite","postgresql"]"#),
         ("database.createLocally", "bool"),
+        ("role", r#"one of ["all","web","worker"]"#),
         ("openFirewall", "bool"),
     ];
     for (path, ty) in want {
@@ -256,18 +257,24 @@ fn module_refuses_bad_settings_naming_the_option() {
         assert!(err.contains(want), "{user}: {err}");
     }
     // Valid types, but values pkgfed cannot run with: the module's assertions say why.
-    let v = eval_module_ok(
-        &nix,
+    let failed = |user: &str| eval_module_ok(&nix, user)["failedAssertions"].to_string();
+    let http = failed(
         r#"{ enable = true; settings.server.base_url = "http://pkgs.example.org"; database.type = "postgresql"; }"#,
     );
-    let failed = v["failedAssertions"].to_string();
-    assert!(failed.contains("cluster mode"), "{failed}");
-    assert!(failed.contains("base_url must be an https URL"), "{failed}");
-    // The local PostgreSQL wiring is in place for when cluster mode exists.
-    assert_eq!(v["postgresql"]["ensureDatabases"], json!(["pkgfed"]));
-    assert_eq!(
-        v["settings"]["storage"]["database_url"],
-        "postgres:///pkgfed?host=/run/postgresql"
+    assert!(http.contains("base_url must be an https URL"), "{http}");
+    let web_on_sqlite = failed(
+        r#"{ enable = true; settings.server.base_url = "https://pkgs.example.org"; role = "web"; }"#,
+    );
+    assert!(
+        web_on_sqlite.contains(r#"role = \"web\" needs services.pkgfed.database.type"#),
+        "{web_on_sqlite}"
+    );
+    let nowhere = failed(
+        r#"{ enable = true; settings.server.base_url = "https://pkgs.example.org"; database.type = "postgresql"; database.createLocally = false; }"#,
+    );
+    assert!(
+        nowhere.contains("PKGFED_STORAGE_DATABASE_URL"),
+        "a remote database without a URL: {nowhere}"
     );
 }
 

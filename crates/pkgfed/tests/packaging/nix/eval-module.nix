@@ -13,7 +13,7 @@ in
   settings = cfg.settings;
   failedAssertions = map (a: a.message) (builtins.filter (a: !a.assertion) config.assertions);
   serviceConfig = service.serviceConfig;
-  unit = { inherit (service) description documentation wantedBy wants after; };
+  unit = { inherit (service) description documentation wantedBy wants after requires; };
   restartTriggers = map toString service.restartTriggers;
   etcConfig = toString config.environment.etc."pkgfed/pkgfed.toml".source;
   firewallPorts = unIf config.networking.firewall.allowedTCPPorts;

@@ -30,6 +30,7 @@ let
     literalExpression = text: { _type = "literalExpression"; inherit text; };
     optional = cond: x: if cond then [ x ] else [ ];
     optionalString = cond: s: if cond then s else "";
+    optionalAttrs = cond: attrs: if cond then attrs else { };
     hasPrefix = pre: s: builtins.substring 0 (builtins.stringLength pre) s == pre;
     hasSuffix = suf: s:
       let ls = builtins.stringLength s; lsuf = builtins.stringLength suf;
