@@ -74,6 +74,7 @@ impl AppState {
             fetcher: fetcher.clone(),
             instance_key: instance_key.clone(),
             keys: Default::default(),
+            seen: Default::default(),
             domains: Arc::new(
                 DomainPolicy::load(
                     store.clone(),
@@ -124,6 +125,7 @@ impl AppState {
             registry_wake: Arc::new(Notify::new()),
             shutdown: shutdown.clone(),
             started_at_ms,
+            holder: holder_name().into(),
             settings: Arc::new(WatcherSettings {
                 watch: settings.watch.clone(),
                 advisories: settings.advisories.clone(),
@@ -159,4 +161,18 @@ impl AppState {
             settings,
         }))
     }
+}
+
+/// This process's name in the database's leases: host, process id and start time,
+/// unique among the processes sharing a database (logged with lease take-overs).
+fn holder_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "pkgfed".to_owned());
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{host}:{}:{started:x}", std::process::id())
 }

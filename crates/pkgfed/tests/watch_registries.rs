@@ -240,10 +240,11 @@ async fn watching_stops_with_the_last_follower_and_restarts_with_a_new_one() {
     let store = server.state.store.clone();
     within_30s("untracked", || async {
         store
-            .due_watches(pkgfed_registries::Ecosystem::Npm, i64::MAX, 10)
+            .watch_counts(pkgfed_registries::Ecosystem::Npm, i64::MAX)
             .await
             .unwrap()
-            .is_empty()
+            .tracked
+            == 0
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;

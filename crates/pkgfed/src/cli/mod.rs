@@ -43,13 +43,19 @@ pub enum Command {
     Init(init_cmd::InitArgs),
     /// Run the server.
     #[command(
-        after_help = "Example:\n  pkgfed serve --dev      # local test instance on http://127.0.0.1:8080\n  PKGFED_SERVER_BASE_URL=https://pkgs.example.org pkgfed serve"
+        after_help = "Example:\n  pkgfed serve --dev      # local test instance on http://127.0.0.1:8080\n  PKGFED_SERVER_BASE_URL=https://pkgs.example.org pkgfed serve\n  pkgfed serve --role worker   # cluster mode (PostgreSQL): deliveries and registry watching only"
     )]
     Serve {
         /// Local test instance: base URL http://<listen>, plain http and private
         /// addresses allowed. Never use on the public internet.
         #[arg(long)]
         dev: bool,
+        /// What this process runs: `all` (everything, the default), or in cluster
+        /// mode on PostgreSQL `web` (HTTP: inbox, documents, pages, admin API) or
+        /// `worker` (deliveries, registry watching, advisories; only /healthz,
+        /// /readyz and /metrics on server.listen). See docs/deploy-cluster.md.
+        #[arg(long, value_enum, env = "PKGFED_ROLE", default_value_t = crate::server::Role::All)]
+        role: crate::server::Role,
     },
     /// Inspect the configuration.
     #[command(subcommand, after_help = "Example:\n  pkgfed config check")]
@@ -218,7 +224,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = load_config(cli.config.as_ref())?;
     crate::telemetry::logging::init(config.log.format);
     match cli.command {
-        Command::Serve { dev } => serve::run(config, dev).await,
+        Command::Serve { dev, role } => serve::run(config, dev, role).await,
         Command::Config(ConfigCommand::Check { dev }) => config_cmd::check(config, dev),
         Command::Packages(cmd) => packages_cmd::run(config, cmd).await,
         Command::Admin(args) => admin_cmd::run(config, args).await,

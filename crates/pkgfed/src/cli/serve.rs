@@ -5,11 +5,12 @@ use tokio::net::TcpListener;
 
 use crate::app::AppState;
 use crate::config::Config;
+use crate::server::Role;
 use crate::web;
 
-/// Validates the configuration, opens the store, binds and serves until SIGINT or
-/// SIGTERM.
-pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
+/// Validates the configuration, opens the store, binds and serves in `role` until
+/// SIGINT or SIGTERM.
+pub async fn run(mut config: Config, dev: bool, role: Role) -> anyhow::Result<()> {
     if dev {
         config.apply_dev_profile();
     }
@@ -23,6 +24,19 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
             "federation.allow_private_addresses is on: outbound requests may reach private networks. For local testing only."
         );
     }
+    if role != Role::All
+        && crate::store::backend_of(&settings.database_url) != Some(crate::store::Backend::Postgres)
+    {
+        anyhow::bail!(
+            "--role {} needs PostgreSQL: set storage.database_url (PKGFED_STORAGE_DATABASE_URL) to postgres://user:password@host/database. A SQLite file is one process's database; use --role all (the default) with it",
+            role.as_str()
+        );
+    }
+    if role == Role::Web && settings.broker.is_none() {
+        tracing::info!(
+            "no [broker]: the workers find work queued here on their next look at the database (within a second or two)"
+        );
+    }
     let listen = settings.listen;
     let grace = settings.shutdown_grace;
     let state = AppState::build(settings).await?;
@@ -33,9 +47,10 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
         listen = %listener.local_addr()?,
         base_url = %state.urls.base(),
         database = %crate::store::redacted_url(&state.settings.database_url),
+        role = role.as_str(),
         "pkgfed serving"
     );
-    crate::server::run(listener, state, grace, web::shutdown_signal()).await?;
+    crate::server::run_as(role, listener, state, grace, web::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -9,10 +9,17 @@ use toml::Value;
 
 use super::{Config, ConfigError};
 
-/// Variables with the `PKGFED_` prefix that are not configuration keys
-/// (`PKGFED_TEST_POSTGRES_URL` names the test suite's PostgreSQL server: exported in
-/// a developer's shell or in CI, it must not stop pkgfed from starting).
-const NON_KEYS: &[&str] = &["PKGFED_CONFIG", "PKGFED_LOG", "PKGFED_TEST_POSTGRES_URL"];
+/// Variables with the `PKGFED_` prefix that are not configuration keys:
+/// `PKGFED_ROLE` is `serve --role`'s; `PKGFED_TEST_POSTGRES_URL` and
+/// `PKGFED_TEST_AMQP_URL` name the test suite's PostgreSQL and RabbitMQ servers
+/// (exported in a developer's shell or in CI, they must not stop pkgfed from starting).
+const NON_KEYS: &[&str] = &[
+    "PKGFED_CONFIG",
+    "PKGFED_LOG",
+    "PKGFED_ROLE",
+    "PKGFED_TEST_AMQP_URL",
+    "PKGFED_TEST_POSTGRES_URL",
+];
 
 /// Applies every `PKGFED_*` variable in `vars` to `config`.
 ///

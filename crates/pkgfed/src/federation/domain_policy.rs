@@ -71,8 +71,9 @@ impl DomainPolicy {
         Ok(policy)
     }
 
-    /// Re-reads the stored blocks.
-    async fn reload(&self) -> Result<()> {
+    /// Re-reads the stored blocks (after this process changed them, or another
+    /// process on the database did: see [`crate::store::cluster::DOMAIN_BLOCKS`]).
+    pub async fn reload(&self) -> Result<()> {
         let rows = self.store.domain_blocks().await?;
         let map = rows.into_iter().map(|b| (b.domain.clone(), b)).collect();
         if let Ok(mut guard) = self.runtime.write() {
@@ -166,6 +167,15 @@ impl DomainPolicy {
         self.allowlist_mode
     }
 
+    /// After a change of the stored blocks: re-read them here, and bump their
+    /// generation so the other processes on the database re-read them too.
+    async fn changed(&self) -> Result<()> {
+        self.store
+            .bump_generation(crate::store::cluster::DOMAIN_BLOCKS)
+            .await?;
+        self.reload().await
+    }
+
     /// Blocks `domain` (normalised with [`normalise_domain`]) from now on, persisted;
     /// false when it was already blocked at run time.
     pub async fn block(&self, domain: &str, reason: &str) -> Result<bool> {
@@ -177,7 +187,7 @@ impl DomainPolicy {
                 created_at: crate::store::now_unix(),
             })
             .await?;
-        self.reload().await?;
+        self.changed().await?;
         Ok(added)
     }
 
@@ -185,7 +195,7 @@ impl DomainPolicy {
     /// cannot be removed here (403 saying so).
     pub async fn unblock(&self, domain: &str) -> Result<bool> {
         let removed = self.store.remove_domain_block(domain).await?;
-        self.reload().await?;
+        self.changed().await?;
         if !removed && self.configured.contains(domain) {
             return Err(Error::Forbidden(format!(
                 "{domain} is blocked by federation.blocked_domains in the configuration: remove it there and restart"

@@ -43,6 +43,14 @@ impl SigningKeys {
         }
     }
 
+    /// Forgets every key (another process rotated one: which is not known here).
+    pub fn forget_all(&self) {
+        if let Ok(mut m) = self.0.keys.lock() {
+            self.0.generation.fetch_add(1, Ordering::AcqRel);
+            m.clear();
+        }
+    }
+
     /// Forgets `package_id`'s key: the next delivery reads it from the store.
     pub fn forget(&self, package_id: i64) {
         if let Ok(mut m) = self.0.keys.lock() {

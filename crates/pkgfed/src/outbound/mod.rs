@@ -18,6 +18,7 @@ pub mod accept;
 pub mod attempt;
 pub mod classify;
 pub mod error;
+pub mod generations;
 pub mod housekeeping;
 pub mod keys;
 pub mod outbox;
@@ -64,6 +65,8 @@ pub struct Outbound {
     /// Which domains pkgfed talks to (deliveries to refused ones are skipped; the
     /// inbound pipeline refuses their activities with the same policy).
     pub domains: Arc<DomainPolicy>,
+    /// The database's generation counters as this process last saw them.
+    pub seen: generations::SeenGenerations,
     /// The settings the outbound path reads.
     pub settings: Arc<OutboundSettings>,
 }

@@ -2,8 +2,9 @@
 //! the followers get `Update{actor}` with the new `publicKey`, signed with the new key,
 //! through the durable queue.
 //!
-//! Order matters: the key is stored and the delivery worker's cached copy forgotten
-//! *before* the `Update` is queued, so from the moment the actor document shows the
+//! Order matters: the key is stored, the delivery worker's cached copy forgotten and
+//! the signing-keys generation bumped (other processes' workers forget theirs on
+//! their next claim) *before* the `Update` is queued, so from the moment the actor document shows the
 //! new key nothing is signed with the old one. Remote servers that still hold the old
 //! key fail to verify the `Update` and re-fetch the actor (Mastodon, GoToSocial, Fedify
 //! and pkgfed itself do), or take the key from the `Update`.
@@ -45,6 +46,13 @@ pub async fn rotate(state: &Outbound, actor_type: &str, package: &Package) -> Re
         )));
     }
     state.keys.forget(package.id);
+    // Other processes on the database (cluster workers) drop their cached keys when
+    // they next claim deliveries; this happens before the Update is queued, so
+    // whichever worker claims it signs with the new key.
+    state
+        .store
+        .bump_generation(crate::store::cluster::SIGNING_KEYS)
+        .await?;
     let fingerprint = crate::signing::key_fingerprint(&public_pem);
     let package = Package {
         public_key_pem: public_pem,

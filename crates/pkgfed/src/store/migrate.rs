@@ -46,6 +46,11 @@ pub const SQLITE: &[Migration] = &[
         name: "domain blocks",
         sql: include_str!("../../migrations/sqlite/0006_domain_blocks.sql"),
     },
+    Migration {
+        version: 7,
+        name: "cluster leases",
+        sql: include_str!("../../migrations/sqlite/0007_cluster.sql"),
+    },
 ];
 
 /// PostgreSQL migrations: the same versions and names as [`SQLITE`], so the schema
@@ -80,6 +85,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 6,
         name: "domain blocks",
         sql: include_str!("../../migrations/postgres/0006_domain_blocks.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "cluster leases",
+        sql: include_str!("../../migrations/postgres/0007_cluster.sql"),
     },
 ];
 

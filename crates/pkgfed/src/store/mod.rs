@@ -15,6 +15,7 @@
 //! (`tests/store.rs` and the delivery tests) runs against both.
 
 pub mod advisory;
+pub mod cluster;
 pub mod delivery;
 pub mod domain_block;
 mod host_health;
@@ -87,6 +88,7 @@ pub trait Store:
     + advisory::AdvisoryStore
     + pages::PageStore
     + domain_block::DomainBlockStore
+    + cluster::ClusterStore
     + Send
     + Sync
     + 'static

@@ -180,18 +180,25 @@ pub trait WatchStore: Send + Sync {
         interval_ms: i64,
         first_check_at: i64,
     ) -> StoreResult<TrackingChanges>;
-    /// Tracked packages of `ecosystem` due at `now_ms`, most overdue first.
-    async fn due_watches(
+    /// Claims up to `limit` tracked packages of `ecosystem` due at `now_ms` and not
+    /// claimed by another worker, most overdue first, with a lease until
+    /// `now_ms + lease_ms`: until it expires (the worker died) or the check is saved,
+    /// no other worker on the database checks them.
+    async fn claim_due_watches(
         &self,
         ecosystem: Ecosystem,
         now_ms: i64,
         limit: u32,
+        lease_ms: i64,
     ) -> StoreResult<Vec<WatchRow>>;
-    /// The earliest `next_check_at` of a tracked package of `ecosystem`.
+    /// Returns claimed packages that were not checked (a worker stopping mid-batch).
+    async fn unclaim_watches(&self, package_ids: &[i64]) -> StoreResult<()>;
+    /// When the next package of `ecosystem` becomes claimable: the earliest
+    /// `next_check_at` of a tracked package, or the end of its lease when later.
     async fn next_due(&self, ecosystem: Ecosystem) -> StoreResult<Option<i64>>;
     /// One package's watch row.
     async fn watch(&self, package_id: i64) -> StoreResult<Option<WatchRow>>;
-    /// Writes a check's outcome. A mark made while the check ran (`next_check_at`
+    /// Writes a check's outcome and ends its claim. A mark made while the check ran (`next_check_at`
     /// later than `update.checked_at`) is kept: the check may have read the registry
     /// before the change the mark was for.
     async fn save_check(&self, package_id: i64, update: &CheckUpdate) -> StoreResult<()>;

@@ -50,22 +50,42 @@ pub async fn run(state: Watcher) {
     let mut shutdown = state.shutdown.on_request();
     let mut last_read: Option<tokio::time::Instant> = None;
     loop {
-        let read_sources = last_read.is_none_or(|t| t.elapsed() >= a.interval);
-        if read_sources {
-            last_read = Some(tokio::time::Instant::now());
-        }
-        if let Err(e) = run_once(&state, read_sources, api.as_ref()).await {
-            tracing::warn!(error = %e, "advisory check failed");
+        // Of several workers on one database, the lease holder runs the passes.
+        let held = state
+            .store
+            .try_lease(LEASE, &state.holder, state.clock.now_ms(), LEASE_TTL_MS)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "could not take the advisory lease");
+                false
+            });
+        if held {
+            let read_sources = last_read.is_none_or(|t| t.elapsed() >= a.interval);
+            if read_sources {
+                last_read = Some(tokio::time::Instant::now());
+            }
+            if let Err(e) = run_once(&state, read_sources, api.as_ref()).await {
+                tracing::warn!(error = %e, "advisory check failed");
+            }
         }
         tokio::select! {
             () = tokio::time::sleep(a.interval.min(Duration::from_secs(5))) => {}
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => {}
         }
         if *shutdown.borrow() {
+            if held {
+                let _ = state.store.release_lease(LEASE, &state.holder).await;
+            }
             return;
         }
     }
 }
+
+/// The lease of the advisory passes (see [`crate::store::cluster`]).
+const LEASE: &str = "advisories";
+/// It outlives a long pass (many packages on a rate-limited OSV API); a holder that
+/// dies hands over to another worker after it.
+const LEASE_TTL_MS: i64 = 600_000;
 
 fn osv_api(state: &Watcher, base_url: url::Url) -> Result<OsvApiSource> {
     let a = &state.settings.advisories;

@@ -62,6 +62,8 @@ pub struct Watcher {
     /// When this process started (Unix ms, on `clock`): a registry is not stalled
     /// before it had the time to check.
     pub started_at_ms: i64,
+    /// This process's name in the database's leases (see [`crate::store::cluster`]).
+    pub holder: Arc<str>,
     /// The settings the watcher reads.
     pub settings: Arc<WatcherSettings>,
 }
@@ -92,6 +94,11 @@ pub use error::{Result, WatchError};
 const BATCH: u32 = 32;
 /// Longest sleep of an idle registry loop (tracking changes also wake it).
 const MAX_IDLE: Duration = Duration::from_secs(30);
+/// How long a claimed batch of checks stays this worker's: a batch of [`BATCH`]
+/// checks at the registry's rate limit takes well under it. A worker that dies
+/// leaves its claimed packages to other workers when it runs out, a delay of minutes
+/// for checks scheduled minutes to hours apart.
+const CHECK_LEASE: Duration = Duration::from_secs(600);
 
 /// Whether `ecosystem`'s registry reads a change feed.
 pub fn feed_mode(state: &Watcher, ecosystem: Ecosystem) -> bool {
@@ -99,11 +106,16 @@ pub fn feed_mode(state: &Watcher, ecosystem: Ecosystem) -> bool {
 }
 
 /// Runs the watcher until shutdown: tracking reconciliation plus one loop per
-/// registry.
-pub async fn run(state: Watcher) {
+/// registry. `sole`: this is the only process of its database (`serve --role
+/// all`), so every lease and check claim found at start is a previous run's and
+/// ends now; a cluster worker leaves the others' to run out.
+pub async fn run(state: Watcher, sole: bool) {
     if !state.settings.watch.enabled {
         tracing::info!("registry watching is off (watch.enabled = false)");
         return;
+    }
+    if sole && let Err(e) = state.store.release_all_leases().await {
+        tracing::warn!(error = %e, "could not end the previous run's registry claims");
     }
     for (eco, key) in &state.settings.watch.unconfigured {
         tracing::warn!(ecosystem = %eco, key, "no registry endpoint configured: {eco} packages are served but not watched (set {key})");
@@ -126,6 +138,13 @@ pub async fn run(state: Watcher) {
             break;
         }
     }
+    // The loops see the shutdown themselves and give back their claims and leases
+    // (another worker takes over at once); one stuck in a registry request is
+    // cancelled after a moment, its claims then run out.
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
     tasks.shutdown().await;
 }
 
@@ -171,6 +190,7 @@ async fn registry_loop(state: Watcher, ecosystem: Ecosystem) {
     let mut stall = health::StallWatch::default();
     loop {
         if *shutdown.borrow() {
+            release_feed(&state, ecosystem, &registry).await;
             return;
         }
         if registry.feed {
@@ -179,14 +199,20 @@ async fn registry_loop(state: Watcher, ecosystem: Ecosystem) {
         let now = state.clock.now_ms();
         let due: Vec<WatchRow> = state
             .store
-            .due_watches(ecosystem, now, BATCH)
+            .claim_due_watches(ecosystem, now, BATCH, CHECK_LEASE.as_millis() as i64)
             .await
             .unwrap_or_else(|e| {
-                tracing::warn!(%ecosystem, error = %e, "could not read due packages");
+                tracing::warn!(%ecosystem, error = %e, "could not claim due packages");
                 Vec::new()
             });
-        for w in &due {
+        for (i, w) in due.iter().enumerate() {
             if *shutdown.borrow() {
+                // Another worker (or the next start) checks the rest now.
+                let rest: Vec<i64> = due[i..].iter().map(|w| w.package_id).collect();
+                if let Err(e) = state.store.unclaim_watches(&rest).await {
+                    tracing::warn!(%ecosystem, error = %e, "could not return claimed packages");
+                }
+                release_feed(&state, ecosystem, &registry).await;
                 return;
             }
             match check::check_package(&state, registry.adapter.as_ref(), w).await {
@@ -220,9 +246,39 @@ async fn registry_loop(state: Watcher, ecosystem: Ecosystem) {
     }
 }
 
+/// The lease of `ecosystem`'s change-feed reads: one worker reads the feed.
+fn feed_lease(ecosystem: Ecosystem) -> String {
+    format!("feed:{ecosystem}")
+}
+
+/// Gives up the feed lease on shutdown, so another worker reads the feed at once.
+async fn release_feed(state: &Watcher, ecosystem: Ecosystem, registry: &Registry) {
+    if registry.feed {
+        let _ = state
+            .store
+            .release_lease(&feed_lease(ecosystem), &state.holder)
+            .await;
+    }
+}
+
 /// Reads the change feed when due and makes the tracked packages it names due now.
+/// Of several workers, the one holding the feed lease reads it; the lease outlives
+/// three feed intervals, so another worker takes over when the reader dies.
 async fn read_feed(state: &Watcher, ecosystem: Ecosystem, registry: &Registry) {
     let now = state.clock.now_ms();
+    let ttl = registry.feed_interval.as_millis() as i64 * 3 + 30_000;
+    match state
+        .store
+        .try_lease(&feed_lease(ecosystem), &state.holder, now, ttl)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(%ecosystem, error = %e, "could not take the change-feed lease");
+            return;
+        }
+    }
     let Ok(rs) = state.store.registry_state(ecosystem).await else {
         return;
     };

@@ -12,11 +12,25 @@
 //! database while the broker is away, so taking the process out of a load balancer
 //! would not help. The last error is in the admin API (`GET /api/v1/admin/broker`).
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 
 use crate::web::AppState;
+
+/// What a worker process (`pkgfed serve --role worker`) serves on `server.listen`:
+/// `/healthz`, `/readyz` and `/metrics` (no token, like `metrics.listen`: keep a
+/// worker's port private), and 404 for the rest.
+pub fn worker_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(super::metrics::metrics))
+        .with_state(state)
+        .layer(axum::middleware::from_fn(super::observe::observe))
+}
 
 /// `GET /healthz`: 200 `ok` while the process serves HTTP.
 pub async fn healthz() -> Response {

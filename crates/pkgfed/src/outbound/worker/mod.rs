@@ -2,8 +2,9 @@
 //! within a global and a per-host concurrency limit.
 //!
 //! Claims carry a lease; a process that dies mid-delivery leaves its claims to
-//! expire (and on start, the embedded server returns every claim at once), so
-//! nothing is lost and only in-flight deliveries may be sent twice.
+//! expire (and on start, the embedded server returns every claim at once; a
+//! cluster worker only the expired ones), so nothing is lost and only in-flight
+//! deliveries may be sent twice.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -47,6 +48,8 @@ pub struct Deliverer {
     remediation: Arc<tokio::sync::Mutex<()>>,
     /// The recorder task's queue, started on first use (see [`record_loop`]).
     recorder: Arc<OnceLock<mpsc::UnboundedSender<Finished>>>,
+    /// Whether this is the only worker of its database (see [`Deliverer::shared`]).
+    sole: bool,
 }
 
 impl Deliverer {
@@ -59,7 +62,17 @@ impl Deliverer {
             permits,
             remediation: Arc::default(),
             recorder: Arc::default(),
+            sole: true,
         }
+    }
+
+    /// One of several workers on one database (`serve --role worker`): at start,
+    /// only expired claims are returned to the queue, the others being live
+    /// workers'. The default, the only worker of its database (`--role all`),
+    /// resumes every claim it finds at once: they are a previous run's.
+    pub fn shared(mut self) -> Self {
+        self.sole = false;
+        self
     }
 
     fn policy(&self) -> HostPolicy {
@@ -98,7 +111,7 @@ impl Deliverer {
     }
 
     async fn claim(&self, limit: u32) -> Result<Vec<ClaimedDelivery>> {
-        Ok(self
+        let claimed = self
             .state
             .store
             .claim_due(ClaimLimits {
@@ -107,13 +120,23 @@ impl Deliverer {
                 limit,
                 per_host: self.state.settings.delivery.per_host_concurrency,
             })
-            .await?)
+            .await?;
+        if !claimed.is_empty() {
+            super::generations::sync(&self.state).await;
+        }
+        Ok(claimed)
     }
 
-    /// Runs the queue until `shutdown` turns true. Returns every claim left by a
-    /// previous run first (the embedded server is the only worker of its database).
+    /// Runs the queue until `shutdown` turns true. Returns the claims left by a
+    /// previous run first: all of them when this is the only worker of its
+    /// database, else the expired ones (see [`Deliverer::shared`]).
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        match self.state.store.release_expired_claims(i64::MAX).await {
+        let before = if self.sole {
+            i64::MAX
+        } else {
+            self.state.clock.now_ms()
+        };
+        match self.state.store.release_expired_claims(before).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(n, "resuming deliveries left in flight by the previous run"),
             Err(e) => tracing::error!(error = %e, "cannot release old claims"),

@@ -12,6 +12,7 @@
 //! stores both as `INTEGER`); otherwise the tables are the same.
 
 mod advisory;
+mod cluster;
 mod delivery;
 mod delivery_admin;
 mod delivery_claim;

@@ -68,6 +68,7 @@ impl WatchStore for PgStore {
              SELECT p.id, p.ecosystem, true, $1, $2 FROM packages p WHERE ",
             has_follower!(),
             " AND NOT EXISTS (SELECT 1 FROM watches w WHERE w.package_id = p.id)
+             ON CONFLICT (package_id) DO NOTHING
              RETURNING package_id"
         ))
         .bind(interval_ms)
@@ -100,30 +101,52 @@ impl WatchStore for PgStore {
         Ok(TrackingChanges { tracked, untracked })
     }
 
-    async fn due_watches(
+    async fn claim_due_watches(
         &self,
         ecosystem: Ecosystem,
         now_ms: i64,
         limit: u32,
+        lease_ms: i64,
     ) -> StoreResult<Vec<WatchRow>> {
         let rows = sqlx::query(concat!(
-            "SELECT ",
-            watch_columns!(),
-            " FROM watches WHERE tracked AND ecosystem = $1 AND next_check_at <= $2
-             ORDER BY next_check_at LIMIT $3"
+            "UPDATE watches SET lease_until = $1
+             WHERE package_id IN (
+                 SELECT package_id FROM watches
+                 WHERE tracked AND ecosystem = $2 AND next_check_at <= $3
+                   AND (lease_until IS NULL OR lease_until <= $3)
+                 ORDER BY next_check_at LIMIT $4
+                 FOR UPDATE SKIP LOCKED)
+             RETURNING ",
+            watch_columns!()
         ))
+        .bind(now_ms.saturating_add(lease_ms))
         .bind(ecosystem.as_str())
         .bind(now_ms)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(rows.iter().map(watch_row).collect())
+        // RETURNING comes in no particular order.
+        let mut due: Vec<WatchRow> = rows.iter().map(watch_row).collect();
+        due.sort_by_key(|w| (w.next_check_at, w.package_id));
+        Ok(due)
+    }
+
+    async fn unclaim_watches(&self, package_ids: &[i64]) -> StoreResult<()> {
+        if package_ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query("UPDATE watches SET lease_until = NULL WHERE package_id = ANY($1)")
+            .bind(package_ids)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 
     async fn next_due(&self, ecosystem: Ecosystem) -> StoreResult<Option<i64>> {
         sqlx::query_scalar(
-            "SELECT MIN(next_check_at) FROM watches WHERE tracked AND ecosystem = $1",
+            "SELECT MIN(GREATEST(next_check_at, COALESCE(lease_until, 0))) FROM watches WHERE tracked AND ecosystem = $1",
         )
         .bind(ecosystem.as_str())
         .fetch_one(&self.pool)
@@ -162,7 +185,8 @@ impl WatchStore for PgStore {
                 baseline_done = baseline_done OR $8,
                 last_change_at = CASE WHEN $9 THEN $6 ELSE last_change_at END,
                 metadata_hash = COALESCE($10, metadata_hash),
-                newest_release_at = COALESCE($12, newest_release_at)
+                newest_release_at = COALESCE($12, newest_release_at),
+                lease_until = NULL
              WHERE package_id = $11",
         )
         .bind(set_validators)

@@ -7,6 +7,7 @@
 //! (`store/postgres/`) implementing the same traits of [`crate::store`].
 
 mod advisory;
+mod cluster;
 mod delivery;
 mod delivery_admin;
 mod delivery_claim;

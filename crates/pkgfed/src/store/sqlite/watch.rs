@@ -100,30 +100,52 @@ impl WatchStore for SqliteStore {
         Ok(TrackingChanges { tracked, untracked })
     }
 
-    async fn due_watches(
+    async fn claim_due_watches(
         &self,
         ecosystem: Ecosystem,
         now_ms: i64,
         limit: u32,
+        lease_ms: i64,
     ) -> StoreResult<Vec<WatchRow>> {
         let rows = sqlx::query(concat!(
-            "SELECT ",
-            watch_columns!(),
-            " FROM watches WHERE tracked = 1 AND ecosystem = ? AND next_check_at <= ?
-             ORDER BY next_check_at LIMIT ?"
+            "UPDATE watches SET lease_until = ?1
+             WHERE package_id IN (
+                 SELECT package_id FROM watches
+                 WHERE tracked = 1 AND ecosystem = ?2 AND next_check_at <= ?3
+                   AND (lease_until IS NULL OR lease_until <= ?3)
+                 ORDER BY next_check_at LIMIT ?4)
+             RETURNING ",
+            watch_columns!()
         ))
+        .bind(now_ms.saturating_add(lease_ms))
         .bind(ecosystem.as_str())
         .bind(now_ms)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(rows.iter().map(watch_row).collect())
+        // RETURNING comes in no particular order.
+        let mut due: Vec<WatchRow> = rows.iter().map(watch_row).collect();
+        due.sort_by_key(|w| (w.next_check_at, w.package_id));
+        Ok(due)
+    }
+
+    async fn unclaim_watches(&self, package_ids: &[i64]) -> StoreResult<()> {
+        if package_ids.is_empty() {
+            return Ok(());
+        }
+        let ids = serde_json::to_string(package_ids).map_err(StoreError::Json)?;
+        sqlx::query("UPDATE watches SET lease_until = NULL WHERE package_id IN (SELECT value FROM json_each(?))")
+            .bind(ids)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 
     async fn next_due(&self, ecosystem: Ecosystem) -> StoreResult<Option<i64>> {
         sqlx::query_scalar(
-            "SELECT MIN(next_check_at) FROM watches WHERE tracked = 1 AND ecosystem = ?",
+            "SELECT MIN(MAX(next_check_at, COALESCE(lease_until, 0))) FROM watches WHERE tracked = 1 AND ecosystem = ?1",
         )
         .bind(ecosystem.as_str())
         .fetch_one(&self.pool)
@@ -162,7 +184,8 @@ impl WatchStore for SqliteStore {
                 baseline_done = MAX(baseline_done, ?8),
                 last_change_at = CASE WHEN ?9 THEN ?6 ELSE last_change_at END,
                 metadata_hash = COALESCE(?10, metadata_hash),
-                newest_release_at = COALESCE(?12, newest_release_at)
+                newest_release_at = COALESCE(?12, newest_release_at),
+                lease_until = NULL
              WHERE package_id = ?11",
         )
         .bind(set_validators)
