@@ -103,6 +103,7 @@ impl AppState {
             outbound: outbound.clone(),
             watch_wake: watch_wake.clone(),
             refetches: Arc::default(),
+            key_fetches: Arc::default(),
             settings: Arc::new(InboundSettings {
                 base_url: settings.base_url.clone(),
                 signature_max_skew: settings.signature_max_skew,

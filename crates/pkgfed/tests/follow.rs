@@ -276,3 +276,28 @@ async fn unknown_types_are_stored_without_side_effects() {
     );
     eventually("no Accept sent", || async { peer.received().is_empty() }).await;
 }
+
+/// A burst of requests signed with a key pkgfed does not hold yet (a new follower's
+/// server sending many activities at once) fetches the signer's actor once, not once
+/// per request: the others wait for that fetch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_from_a_new_signer_fetches_its_key_once() {
+    let server = TestServer::start().await;
+    let package = server.add_package("pkg:cargo/serde").await;
+    let peer = Peer::start().await;
+    let actor = server.url(&format!("/packages/{}", package.handle));
+    let inbox = format!("{actor}/inbox");
+    peer.add_user("bob", KeyStyle::Fragment);
+    let follows: Vec<_> = (0..32).map(|_| peer.follow("bob", &actor)).collect();
+    let statuses =
+        futures_util::future::join_all(follows.iter().map(|f| peer.post("bob", &inbox, f))).await;
+    for (status, body) in &statuses {
+        assert_eq!(*status, 202, "{body}");
+    }
+    let fetched = peer
+        .fetches()
+        .into_iter()
+        .filter(|(path, _)| path.starts_with("/users/bob"))
+        .count();
+    assert_eq!(fetched, 1, "bob's actor was fetched {fetched} times");
+}

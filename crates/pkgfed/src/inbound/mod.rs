@@ -14,6 +14,7 @@ pub mod addressing;
 pub mod error;
 pub mod handlers;
 pub mod json_limits;
+pub mod key_fetches;
 pub mod parse;
 pub mod refetch;
 pub mod signer;
@@ -62,6 +63,8 @@ pub struct Inbound {
     pub watch_wake: Arc<Notify>,
     /// Re-fetches of cached keys after a failed verification (rate-limited).
     pub refetches: Arc<refetch::KeyRefetches>,
+    /// Key fetches in flight (one per key at a time).
+    pub key_fetches: Arc<key_fetches::KeyFetches>,
     /// The settings the pipeline reads.
     pub settings: Arc<InboundSettings>,
 }

@@ -10,6 +10,7 @@ use pkgfed_protocol::signatures::{self, ParsedSignature, VerifyOptions};
 use serde_json::Value;
 
 use super::InboundRequest;
+use super::key_fetches::{self, Share};
 use super::signer::{self, Signer};
 use crate::inbound::Inbound;
 use crate::inbound::error::{InboundError, Result};
@@ -63,9 +64,9 @@ pub async fn verify(state: &Inbound, sig: &ParsedSignature, json: &Value) -> Res
                     super::refetch::REFETCH_INTERVAL_MS / 1000
                 )));
             }
-            signer::fetch(state, &sig.key_id).await?
+            key_fetches::fetch(state, &sig.key_id, Share::InFlight).await?
         }
-        Some((stale, _)) => match signer::fetch(state, &sig.key_id).await {
+        Some((stale, _)) => match key_fetches::fetch(state, &sig.key_id, Share::InFlight).await {
             Ok(s) => s,
             Err(e) if is_self_delete(json) => {
                 tracing::debug!(key = %sig.key_id, error = %e, "using stale key for a self-delete");
@@ -73,7 +74,7 @@ pub async fn verify(state: &Inbound, sig: &ParsedSignature, json: &Value) -> Res
             }
             Err(e) => return Err(e),
         },
-        None => signer::fetch(state, &sig.key_id).await?,
+        None => key_fetches::fetch(state, &sig.key_id, Share::Recent).await?,
     };
     sig.verify(&signer.key).map_err(|e| {
         InboundError::Unauthorized(format!(
