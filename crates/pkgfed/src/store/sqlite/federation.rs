@@ -1,0 +1,441 @@
+//! [`Store`] on SQLite: packages, followers, inbound dedup, remote keys (through the
+//! [`KeyCache`](super::key_cache::KeyCache)), the outbox, counts and readiness.
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use pkgfed_registries::Ecosystem;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Connection, Row};
+
+use super::{SqliteStore, backend, metrics};
+use crate::store::migrate::SQLITE;
+use crate::store::*;
+
+/// `SELECT <package columns> FROM packages <rest>` as one static string.
+macro_rules! select_packages {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, ecosystem, name_key, name, handle, purl, display_name, description, homepage, repository, license, \
+             private_key_pem, public_key_pem, created_at FROM packages ",
+            $rest
+        )
+    };
+}
+
+fn package_from_row(row: &SqliteRow) -> StoreResult<Package> {
+    let eco: String = row.get("ecosystem");
+    Ok(Package {
+        id: row.get("id"),
+        ecosystem: Ecosystem::from_str(&eco)
+            .map_err(|e| StoreError::Inconsistent(e.to_string()))?,
+        name_key: row.get("name_key"),
+        name: row.get("name"),
+        handle: row.get("handle"),
+        purl: row.get("purl"),
+        meta: PackageMeta {
+            display_name: row.get("display_name"),
+            description: row.get("description"),
+            homepage: row.get("homepage"),
+            repository: row.get("repository"),
+            license: row.get("license"),
+        },
+        private_key_pem: row.get("private_key_pem"),
+        public_key_pem: row.get("public_key_pem"),
+        created_at: row.get("created_at"),
+    })
+}
+
+fn follower_from_row(row: &SqliteRow) -> Follower {
+    Follower {
+        id: row.get("id"),
+        package_id: row.get("package_id"),
+        actor_id: row.get("actor_id"),
+        inbox: row.get("inbox"),
+        shared_inbox: row.get("shared_inbox"),
+        follow_id: row.get("follow_id"),
+        created_at: row.get("created_at"),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn instance_key(&self, name: &str) -> StoreResult<Option<String>> {
+        sqlx::query_scalar("SELECT private_key_pem FROM instance_keys WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)
+    }
+
+    async fn put_instance_key(&self, name: &str, pem: &str) -> StoreResult<String> {
+        sqlx::query("INSERT INTO instance_keys (name, private_key_pem, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(pem)
+            .bind(now_unix())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        self.instance_key(name)
+            .await?
+            .ok_or_else(|| StoreError::Inconsistent("instance key vanished after insert".into()))
+    }
+
+    async fn replace_instance_key(&self, name: &str, pem: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO instance_keys (name, private_key_pem, created_at) VALUES (?, ?, ?)
+             ON CONFLICT (name) DO UPDATE SET private_key_pem = excluded.private_key_pem",
+        )
+        .bind(name)
+        .bind(pem)
+        .bind(now_unix())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn add_package(&self, new: &NewPackage) -> StoreResult<Package> {
+        let row = sqlx::query(
+            "INSERT INTO packages (ecosystem, name_key, name, handle, purl, display_name, description, homepage, repository, license, private_key_pem, public_key_pem, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, ecosystem, name_key, name, handle, purl, display_name, description, \
+             homepage, repository, license, private_key_pem, public_key_pem, created_at",
+        )
+            .bind(new.ecosystem.as_str())
+            .bind(&new.name_key)
+            .bind(&new.name)
+            .bind(new.handle.to_ascii_lowercase())
+            .bind(&new.purl)
+            .bind(&new.meta.display_name)
+            .bind(&new.meta.description)
+            .bind(&new.meta.homepage)
+            .bind(&new.meta.repository)
+            .bind(&new.meta.license)
+            .bind(&new.private_key_pem)
+            .bind(&new.public_key_pem)
+            .bind(now_unix())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| match backend(e) {
+                StoreError::Conflict(_) => StoreError::Conflict(format!("package {} is already added", new.purl)),
+                other => other,
+            })?;
+        package_from_row(&row)
+    }
+
+    async fn package_by_id(&self, id: i64) -> StoreResult<Option<Package>> {
+        let row = sqlx::query(select_packages!("WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(package_from_row).transpose()
+    }
+
+    async fn package_by_handle(&self, handle: &str) -> StoreResult<Option<Package>> {
+        let row = sqlx::query(select_packages!("WHERE handle = ?"))
+            .bind(handle.to_ascii_lowercase())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(package_from_row).transpose()
+    }
+
+    async fn package_by_key(
+        &self,
+        ecosystem: Ecosystem,
+        name_key: &str,
+    ) -> StoreResult<Option<Package>> {
+        let row = sqlx::query(select_packages!("WHERE ecosystem = ? AND name_key = ?"))
+            .bind(ecosystem.as_str())
+            .bind(name_key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(package_from_row).transpose()
+    }
+
+    async fn list_packages(&self, after: Option<i64>, limit: u32) -> StoreResult<Vec<Package>> {
+        let rows = sqlx::query(select_packages!("WHERE id > ? ORDER BY id LIMIT ?"))
+            .bind(after.unwrap_or(0))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(package_from_row).collect()
+    }
+
+    async fn replace_package_key(
+        &self,
+        id: i64,
+        private_key_pem: &str,
+        public_key_pem: &str,
+    ) -> StoreResult<bool> {
+        let done =
+            sqlx::query("UPDATE packages SET private_key_pem = ?, public_key_pem = ? WHERE id = ?")
+                .bind(private_key_pem)
+                .bind(public_key_pem)
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn remove_package(&self, id: i64) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM packages WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn add_follower(&self, package_id: i64, f: &NewFollower) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let inserted = sqlx::query(
+            "INSERT INTO followers (package_id, actor_id, inbox, shared_inbox, follow_id, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (package_id, actor_id) DO NOTHING",
+        )
+        .bind(package_id)
+        .bind(&f.actor_id)
+        .bind(&f.inbox)
+        .bind(&f.shared_inbox)
+        .bind(&f.follow_id)
+        .bind(now_unix())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected()
+            > 0;
+        if !inserted {
+            sqlx::query("UPDATE followers SET inbox = ?, shared_inbox = ?, follow_id = ? WHERE package_id = ? AND actor_id = ?")
+                .bind(&f.inbox)
+                .bind(&f.shared_inbox)
+                .bind(&f.follow_id)
+                .bind(package_id)
+                .bind(&f.actor_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(inserted)
+    }
+
+    async fn remove_follower(&self, package_id: i64, actor_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM followers WHERE package_id = ? AND actor_id = ?")
+            .bind(package_id)
+            .bind(actor_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn remove_follow_by_id(&self, actor_id: &str, follow_id: &str) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM followers WHERE actor_id = ? AND follow_id = ?")
+            .bind(actor_id)
+            .bind(follow_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn remove_actor(&self, actor_id: &str) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let removed = sqlx::query("DELETE FROM followers WHERE actor_id = ?")
+            .bind(actor_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        sqlx::query("DELETE FROM remote_keys WHERE actor_id = ?")
+            .bind(actor_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        self.keys.forget_actor(actor_id);
+        Ok(removed)
+    }
+
+    async fn followers_page(
+        &self,
+        package_id: i64,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Follower>> {
+        let rows = sqlx::query(
+            "SELECT id, package_id, actor_id, inbox, shared_inbox, follow_id, created_at FROM followers \
+             WHERE package_id = ? AND id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(package_id)
+        .bind(after.unwrap_or(0))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows.iter().map(follower_from_row).collect())
+    }
+
+    async fn count_followers(&self, package_id: i64) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM followers WHERE package_id = ?")
+            .bind(package_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    async fn record_inbound(&self, r: &InboundRecord) -> StoreResult<bool> {
+        let recipients = serde_json::to_string(&r.recipients).map_err(StoreError::Json)?;
+        let done = sqlx::query(
+            "INSERT INTO inbound_activities (activity_id, kind, actor, object_id, recipients, raw, received_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING",
+        )
+        .bind(&r.activity_id)
+        .bind(&r.kind)
+        .bind(&r.actor)
+        .bind(&r.object_id)
+        .bind(recipients)
+        .bind(&r.raw)
+        .bind(now_unix())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn inbound_exists(&self, activity_id: &str) -> StoreResult<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM inbound_activities WHERE activity_id = ?")
+                .bind(activity_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(found.is_some())
+    }
+
+    async fn cached_key(&self, key_id: &str) -> StoreResult<Option<CachedKey>> {
+        let generation = match self.keys.lookup(key_id) {
+            Ok(k) => return Ok(Some(k)),
+            Err(generation) => generation,
+        };
+        let row = sqlx::query(
+            "SELECT key_id, actor_id, public_key_pem, inbox, shared_inbox, fetched_at FROM remote_keys WHERE key_id = ?",
+        )
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let key = row.map(|row| CachedKey {
+            key_id: row.get("key_id"),
+            actor_id: row.get("actor_id"),
+            public_key_pem: row.get("public_key_pem"),
+            inbox: row.get("inbox"),
+            shared_inbox: row.get("shared_inbox"),
+            fetched_at: row.get("fetched_at"),
+        });
+        if let Some(k) = &key {
+            self.keys.remember_read(k, generation);
+        }
+        Ok(key)
+    }
+
+    async fn put_cached_key(&self, k: &CachedKey) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO remote_keys (key_id, actor_id, public_key_pem, inbox, shared_inbox, fetched_at) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (key_id) DO UPDATE SET actor_id = excluded.actor_id, public_key_pem = excluded.public_key_pem, \
+             inbox = excluded.inbox, shared_inbox = excluded.shared_inbox, fetched_at = excluded.fetched_at",
+        )
+        .bind(&k.key_id)
+        .bind(&k.actor_id)
+        .bind(&k.public_key_pem)
+        .bind(&k.inbox)
+        .bind(&k.shared_inbox)
+        .bind(k.fetched_at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        self.keys.written(k);
+        Ok(())
+    }
+
+    async fn outbox_page(
+        &self,
+        package_id: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxItem>> {
+        let rows = sqlx::query(
+            "SELECT id, activity_id, activity, published FROM outbox WHERE package_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(package_id)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .iter()
+            .map(|row| OutboxItem {
+                id: row.get("id"),
+                activity_id: row.get("activity_id"),
+                activity: row.get("activity"),
+                published: row.get("published"),
+            })
+            .collect())
+    }
+
+    async fn count_outbox(&self, package_id: i64) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE package_id = ?")
+            .bind(package_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    async fn counts(&self) -> StoreResult<Counts> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM packages) AS packages, (SELECT COUNT(*) FROM followers) AS follows, \
+             (SELECT COUNT(DISTINCT actor_id) FROM followers) AS distinct_followers, \
+             (SELECT COUNT(*) FROM inbound_activities) AS inbound, (SELECT COUNT(*) FROM remote_keys) AS remote_keys, \
+             (SELECT COUNT(*) FROM outbox) AS outbox",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        let n = |c: &str| row.get::<i64, _>(c) as u64;
+        Ok(Counts {
+            packages: n("packages"),
+            follows: n("follows"),
+            distinct_followers: n("distinct_followers"),
+            inbound_activities: n("inbound"),
+            remote_keys: n("remote_keys"),
+            outbox: n("outbox"),
+        })
+    }
+
+    async fn metrics_counts(&self) -> StoreResult<MetricsCounts> {
+        metrics::counts(&self.pool).await
+    }
+
+    async fn unready_reason(&self) -> Option<String> {
+        let mut conn = match sqlx::SqliteConnection::connect_with(&self.probe).await {
+            Ok(c) => c,
+            Err(e) => return Some(format!("database unreachable: {e}")),
+        };
+        let applied: Result<Vec<i64>, _> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
+                .fetch_all(&mut conn)
+                .await;
+        let _ = conn.close().await;
+        match applied {
+            Ok(applied) => crate::store::migrate::schema_mismatch(SQLITE, &applied),
+            Err(e) => Some(format!("cannot read the schema version: {e}")),
+        }
+    }
+}
