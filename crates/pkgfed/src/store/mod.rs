@@ -23,6 +23,7 @@ pub mod migrate;
 pub mod model;
 pub mod pages;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 pub mod watch;
 

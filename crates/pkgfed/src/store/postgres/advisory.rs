@@ -7,15 +7,7 @@ use sqlx::Row;
 use super::{PgStore, backend};
 use crate::store::StoreResult;
 use crate::store::advisory::*;
-
-fn advisory_row(r: &sqlx::postgres::PgRow) -> StoredAdvisory {
-    StoredAdvisory {
-        advisory_id: r.get(0),
-        record: r.get(1),
-        modified: r.get(2),
-        withdrawn: r.get(3),
-    }
-}
+use crate::store::rows;
 
 #[async_trait]
 impl AdvisoryStore for PgStore {
@@ -38,7 +30,7 @@ impl AdvisoryStore for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(row.as_ref().map(advisory_row))
+        Ok(row.as_ref().map(rows::advisory))
     }
 
     async fn put_advisory(
@@ -122,7 +114,7 @@ impl AdvisoryStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(rows.iter().map(advisory_row).collect())
+        Ok(rows.iter().map(rows::advisory).collect())
     }
 
     async fn packages_named_by(&self, advisory_id: &str) -> StoreResult<Vec<i64>> {

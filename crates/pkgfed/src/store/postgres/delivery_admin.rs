@@ -3,32 +3,13 @@
 use std::collections::HashSet;
 
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 
-use super::parse_list;
 use super::{PgStore, backend};
 use crate::store::StoreResult;
 use crate::store::delivery::*;
+use crate::store::rows::{self, parse_list};
 
-fn report_from_row(row: &PgRow) -> DeliveryReport {
-    DeliveryReport {
-        report_id: row.get("report_id"),
-        activity_id: row.get("activity_id"),
-        actor_id: row.get("actor_id"),
-        activity_type: row.get("activity_type"),
-        recipients: parse_list(&row.get::<String, _>("recipients")),
-        inbox_url: row.get("inbox_url"),
-        result: row.get("result"),
-        status_code: row.get::<Option<i64>, _>("status_code").map(|s| s as u16),
-        reason: row.get("reason"),
-        suggested_action: row.get("suggested_action"),
-        action_taken: row.get("action_taken"),
-        attempts: row.get::<i64, _>("attempts") as u32,
-        created_at: row.get("created_at"),
-    }
-}
-
-/// Columns of `delivery_reports` read by [`report_from_row`].
+/// Columns of `delivery_reports` read by [`rows::delivery_report`].
 macro_rules! select_reports {
     ($rest:literal) => {
         concat!(
@@ -135,7 +116,7 @@ impl PgStore {
                 .await,
         }
         .map_err(backend)?;
-        Ok(rows.iter().map(report_from_row).collect())
+        Ok(rows.iter().map(rows::delivery_report).collect())
     }
 
     pub(super) async fn activity_reports(
@@ -147,7 +128,7 @@ impl PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        Ok(rows.iter().map(report_from_row).collect())
+        Ok(rows.iter().map(rows::delivery_report).collect())
     }
 
     pub(super) async fn dead_followers_view(

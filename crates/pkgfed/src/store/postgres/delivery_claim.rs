@@ -15,10 +15,10 @@ use async_trait::async_trait;
 use sqlx::postgres::PgConnection;
 use sqlx::{Postgres, Row, Transaction};
 
-use super::parse_list;
 use super::{PgStore, backend};
 use crate::store::StoreResult;
 use crate::store::delivery::*;
+use crate::store::rows::parse_list;
 
 /// Key of the advisory lock claims hold for their transaction.
 const CLAIM_LOCK: i64 = 0x706b_6766_6564_0002;

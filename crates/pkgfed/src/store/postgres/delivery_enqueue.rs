@@ -6,10 +6,10 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{Postgres, Row, Transaction};
 
 use super::delivery_record::{ReportRow, insert_report};
-use super::json_list;
 use super::{PgStore, backend};
 use crate::store::StoreResult;
 use crate::store::delivery::*;
+use crate::store::rows::json_list;
 
 impl PgStore {
     async fn enqueue_in(

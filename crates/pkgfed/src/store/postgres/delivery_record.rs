@@ -13,10 +13,10 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 use sqlx::{Postgres, Row, Transaction};
 
-use super::json_list;
 use super::{PgStore, backend};
 use crate::store::delivery::*;
 use crate::store::host_health::HostRow;
+use crate::store::rows::json_list;
 use crate::store::{StoreError, StoreResult};
 
 pub(super) struct ReportRow<'a> {

@@ -1,15 +1,13 @@
 //! [`Store`] on PostgreSQL: packages, followers, inbound dedup, remote keys, the
 //! outbox, counts and readiness.
 
-use std::str::FromStr;
-
 use async_trait::async_trait;
 use pkgfed_registries::Ecosystem;
-use sqlx::postgres::PgRow;
-use sqlx::{Connection, Row};
+use sqlx::Connection;
 
 use super::{PgStore, backend, metrics};
 use crate::store::migrate::POSTGRES;
+use crate::store::rows;
 use crate::store::*;
 
 /// `SELECT <package columns> FROM packages <rest>` as one static string.
@@ -21,41 +19,6 @@ macro_rules! select_packages {
             $rest
         )
     };
-}
-
-fn package_from_row(row: &PgRow) -> StoreResult<Package> {
-    let eco: String = row.get("ecosystem");
-    Ok(Package {
-        id: row.get("id"),
-        ecosystem: Ecosystem::from_str(&eco)
-            .map_err(|e| StoreError::Inconsistent(e.to_string()))?,
-        name_key: row.get("name_key"),
-        name: row.get("name"),
-        handle: row.get("handle"),
-        purl: row.get("purl"),
-        meta: PackageMeta {
-            display_name: row.get("display_name"),
-            description: row.get("description"),
-            homepage: row.get("homepage"),
-            repository: row.get("repository"),
-            license: row.get("license"),
-        },
-        private_key_pem: row.get("private_key_pem"),
-        public_key_pem: row.get("public_key_pem"),
-        created_at: row.get("created_at"),
-    })
-}
-
-fn follower_from_row(row: &PgRow) -> Follower {
-    Follower {
-        id: row.get("id"),
-        package_id: row.get("package_id"),
-        actor_id: row.get("actor_id"),
-        inbox: row.get("inbox"),
-        shared_inbox: row.get("shared_inbox"),
-        follow_id: row.get("follow_id"),
-        created_at: row.get("created_at"),
-    }
 }
 
 #[async_trait]
@@ -120,7 +83,7 @@ impl Store for PgStore {
                 StoreError::Conflict(_) => StoreError::Conflict(format!("package {} is already added", new.purl)),
                 other => other,
             })?;
-        package_from_row(&row)
+        rows::package(&row)
     }
 
     async fn package_by_id(&self, id: i64) -> StoreResult<Option<Package>> {
@@ -129,7 +92,7 @@ impl Store for PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(package_from_row).transpose()
+        row.as_ref().map(rows::package).transpose()
     }
 
     async fn package_by_handle(&self, handle: &str) -> StoreResult<Option<Package>> {
@@ -138,7 +101,7 @@ impl Store for PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(package_from_row).transpose()
+        row.as_ref().map(rows::package).transpose()
     }
 
     async fn package_by_key(
@@ -152,7 +115,7 @@ impl Store for PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(package_from_row).transpose()
+        row.as_ref().map(rows::package).transpose()
     }
 
     async fn list_packages(&self, after: Option<i64>, limit: u32) -> StoreResult<Vec<Package>> {
@@ -162,7 +125,7 @@ impl Store for PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        rows.iter().map(package_from_row).collect()
+        rows.iter().map(rows::package).collect()
     }
 
     async fn replace_package_key(
@@ -265,7 +228,7 @@ impl Store for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(rows.iter().map(follower_from_row).collect())
+        Ok(rows.iter().map(rows::follower).collect())
     }
 
     async fn count_followers(&self, package_id: i64) -> StoreResult<u64> {
@@ -317,14 +280,7 @@ impl Store for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(row.map(|row| CachedKey {
-            key_id: row.get("key_id"),
-            actor_id: row.get("actor_id"),
-            public_key_pem: row.get("public_key_pem"),
-            inbox: row.get("inbox"),
-            shared_inbox: row.get("shared_inbox"),
-            fetched_at: row.get("fetched_at"),
-        }))
+        Ok(row.as_ref().map(rows::cached_key))
     }
 
     async fn put_cached_key(&self, k: &CachedKey) -> StoreResult<()> {
@@ -390,15 +346,7 @@ impl Store for PgStore {
         .fetch_one(&self.pool)
         .await
         .map_err(backend)?;
-        let n = |c: &str| row.get::<i64, _>(c) as u64;
-        Ok(Counts {
-            packages: n("packages"),
-            follows: n("follows"),
-            distinct_followers: n("distinct_followers"),
-            inbound_activities: n("inbound"),
-            remote_keys: n("remote_keys"),
-            outbox: n("outbox"),
-        })
+        Ok(rows::counts(&row))
     }
 
     async fn metrics_counts(&self) -> StoreResult<MetricsCounts> {

@@ -124,13 +124,3 @@ impl PgStore {
         tx.commit().await.map_err(backend)
     }
 }
-
-/// A list stored as a JSON array (recipients, ids).
-fn json_list(v: &[String]) -> StoreResult<String> {
-    serde_json::to_string(v).map_err(StoreError::Json)
-}
-
-/// A list read back from a JSON array; empty when unreadable.
-fn parse_list(s: &str) -> Vec<String> {
-    serde_json::from_str(s).unwrap_or_default()
-}

@@ -6,16 +6,8 @@ use sqlx::Row;
 
 use super::{SqliteStore, backend};
 use crate::store::advisory::*;
+use crate::store::rows;
 use crate::store::{StoreError, StoreResult};
-
-fn advisory_row(r: &sqlx::sqlite::SqliteRow) -> StoredAdvisory {
-    StoredAdvisory {
-        advisory_id: r.get(0),
-        record: r.get(1),
-        modified: r.get(2),
-        withdrawn: r.get::<i64, _>(3) != 0,
-    }
-}
 
 #[async_trait]
 impl AdvisoryStore for SqliteStore {
@@ -39,7 +31,7 @@ impl AdvisoryStore for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(row.as_ref().map(advisory_row))
+        Ok(row.as_ref().map(rows::advisory))
     }
 
     async fn put_advisory(
@@ -125,7 +117,7 @@ impl AdvisoryStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(rows.iter().map(advisory_row).collect())
+        Ok(rows.iter().map(rows::advisory).collect())
     }
 
     async fn packages_named_by(&self, advisory_id: &str) -> StoreResult<Vec<i64>> {

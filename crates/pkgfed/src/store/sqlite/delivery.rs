@@ -9,9 +9,9 @@ use sqlx::{ConnectOptions, Row, Sqlite, Transaction};
 
 use super::delivery_claim::DataVersionWatch;
 use super::delivery_record::{ReportRow, insert_report};
-use super::json_list;
 use super::{SqliteStore, backend};
 use crate::store::delivery::*;
+use crate::store::rows::json_list;
 use crate::store::{OutboxItem, StoreResult};
 
 impl SqliteStore {

@@ -9,9 +9,9 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::parse_list;
 use super::{SqliteStore, backend};
 use crate::store::delivery::*;
+use crate::store::rows::parse_list;
 use crate::store::{StoreError, StoreResult};
 
 /// [`ChangeWatch`] through `PRAGMA data_version` on a connection of its own: the

@@ -13,10 +13,10 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::json_list;
 use super::{SqliteStore, backend};
 use crate::store::delivery::*;
 use crate::store::host_health::HostRow;
+use crate::store::rows::json_list;
 use crate::store::{StoreError, StoreResult};
 
 pub(super) struct ReportRow<'a> {
