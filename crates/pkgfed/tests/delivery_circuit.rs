@@ -146,3 +146,29 @@ async fn answers_that_are_not_failures_reset_the_count() {
     );
     assert_eq!(opened(&server.events(), &h.host), 0);
 }
+
+/// Deliveries already in flight when a host's circuit opens fail too: their failures
+/// extend the cooldown, but the outage is one `circuit_opened` event, not one per
+/// delivery that was on its way.
+#[tokio::test]
+async fn failures_in_flight_when_the_circuit_opens_do_not_open_it_again() {
+    let server = TestServer::start_manual_with(|c| {
+        c.delivery.circuit_failure_threshold = 2;
+        c.delivery.circuit_cooldown_seconds = 60;
+        c.delivery.per_host_concurrency = 8;
+    })
+    .await;
+    let fleet = Fleet::start(1).await;
+    let down = fleet.host(0);
+    down.set(Behaviour::Status(500));
+    let package = followed_by_each(&server, &fleet).await;
+    for n in 1..=6 {
+        server.publish_post(&package, n).await;
+    }
+    // All six are claimed at once (per-host limit 8) and all fail.
+    assert_eq!(server.run_due().await, 6);
+    assert_eq!(down.received().len(), 6);
+    let st = server.host_state(&down.host).await;
+    assert_eq!((st.circuit.as_str(), st.consecutive_failures), ("open", 6));
+    assert_eq!(opened(&server.events(), &down.host), 1);
+}

@@ -18,6 +18,10 @@ pub(crate) struct HostRow {
 
 impl HostRow {
     /// Applies one attempt's effect; returns (circuit opened, became unavailable).
+    /// "Opened" means it was closed (or its cooldown over: a failed probe) before this
+    /// attempt: more failures of attempts that were in flight when it opened extend
+    /// the cooldown without opening it again, so one outage is one event and one
+    /// warning, not one per concurrent delivery.
     pub(crate) fn apply(
         &mut self,
         effect: HostEffect,
@@ -51,13 +55,17 @@ impl HostRow {
                             .saturating_mul(1 << doublings)
                             .min(policy.max_cooldown_ms)
                 });
+                let was_open = self.circuit_open_until.is_some_and(|t| t > now_ms);
                 let was_unavailable = self.unavailable;
                 let unavailable = was_unavailable || now_ms - since >= policy.unavailable_after_ms;
                 self.consecutive_failures = failures;
                 self.failing_since = Some(since);
                 self.circuit_open_until = open_until;
                 self.unavailable = unavailable;
-                (open_until.is_some(), unavailable && !was_unavailable)
+                (
+                    open_until.is_some() && !was_open,
+                    unavailable && !was_unavailable,
+                )
             }
             HostEffect::Neutral => (false, false),
         }
