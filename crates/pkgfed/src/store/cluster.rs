@@ -64,3 +64,87 @@ pub(crate) fn generations_from(rows: impl IntoIterator<Item = (String, i64)>) ->
     }
     g
 }
+
+/// The [`ClusterStore`] implementation of a backend store with a `pool` field: the
+/// same statements on both (SQLite numbers `$1`-style parameters by first use, which
+/// here is their order, and both have `ON CONFLICT … DO UPDATE … WHERE` and
+/// `RETURNING`). Each backend folder invokes it for its store.
+macro_rules! impl_cluster_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::cluster::ClusterStore for $store {
+            async fn try_lease(
+                &self,
+                name: &str,
+                holder: &str,
+                now_ms: i64,
+                ttl_ms: i64,
+            ) -> $crate::store::StoreResult<bool> {
+                // One statement: the row is taken when absent, expired or already
+                // ours; a running lease of another holder leaves it unchanged and
+                // returns no row.
+                let taken: Option<String> = sqlx::query_scalar(
+                    "INSERT INTO leases (name, holder, until_ms) VALUES ($1, $2, $3)
+                     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
+                     WHERE leases.holder = excluded.holder OR leases.until_ms <= $4
+                     RETURNING holder",
+                )
+                .bind(name)
+                .bind(holder)
+                .bind(now_ms.saturating_add(ttl_ms))
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(taken.is_some())
+            }
+
+            async fn release_lease(&self, name: &str, holder: &str) -> $crate::store::StoreResult<()> {
+                sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+                    .bind(name)
+                    .bind(holder)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+
+            async fn release_all_leases(&self) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(backend)?;
+                sqlx::query("DELETE FROM leases")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                sqlx::query("UPDATE watches SET lease_until = NULL WHERE lease_until IS NOT NULL")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                tx.commit().await.map_err(backend)
+            }
+
+            async fn generations(
+                &self,
+            ) -> $crate::store::StoreResult<$crate::store::cluster::Generations> {
+                let rows: Vec<(String, i64)> =
+                    sqlx::query_as("SELECT name, value FROM generations")
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                Ok($crate::store::cluster::generations_from(rows))
+            }
+
+            async fn bump_generation(&self, name: &str) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO generations (name, value) VALUES ($1, 1)
+                     ON CONFLICT (name) DO UPDATE SET value = generations.value + 1",
+                )
+                .bind(name)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use impl_cluster_store;
