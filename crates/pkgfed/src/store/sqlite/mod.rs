@@ -3,8 +3,8 @@
 //! This file holds [`SqliteStore`], opening and migrating; the trait halves are one
 //! file each: `federation` ([`Store`] itself: packages, followers, inbound dedup,
 //! remote keys with their in-memory copy in `key_cache`, outbox), `delivery` (the
-//! outbox transaction and the trait's entry points) with `delivery_claim`,
-//! `delivery_record` and `delivery_admin`, `watch`, `advisory`, `pages`,
+//! trait's entry points) with `delivery_enqueue` (the outbox transaction),
+//! `delivery_claim`, `delivery_record` and `delivery_admin`, `watch`, `advisory`, `pages`,
 //! `domain_block` (run-time domain blocks) and `metrics` (what a scrape reads). A
 //! second backend gets a sibling folder (`store/postgres/`) implementing the same
 //! traits of [`crate::store`].
@@ -14,6 +14,7 @@ mod cluster;
 mod delivery;
 mod delivery_admin;
 mod delivery_claim;
+mod delivery_enqueue;
 mod delivery_record;
 mod domain_block;
 mod federation;
@@ -27,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, SqlitePool};
+use sqlx::{Connection, Sqlite, SqlitePool, Transaction};
 
 use self::key_cache::KeyCache;
 use crate::store::migrate::SQLITE;
@@ -95,6 +96,15 @@ impl SqliteStore {
         };
         store.migrate().await.map_err(|e| open_err(e.to_string()))?;
         Ok(store)
+    }
+
+    /// A write transaction that takes the write lock up front, so read-then-write
+    /// sequences never fail to upgrade under concurrency.
+    pub(super) async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)
     }
 
     async fn migrate(&self) -> StoreResult<()> {
