@@ -14,6 +14,7 @@
 //! - `load`: a closed-loop HTTP/1.1 load generator on raw hyper connections.
 //! - `stats`: latency percentiles and report formatting.
 //! - `db`: row counts and bulk seeding of the SQLite file while no server runs.
+//! - `pg`: a fresh PostgreSQL database per run, seeding it, and PostgreSQL's CPU.
 //! - `inbox_server`: loopback inbox servers answering 202, 503 or not at all.
 //! - `inbox`, `get`, `rss`, `verify_cost`, `fanout`, `watch`, `soak`: one module per subcommand.
 
@@ -24,6 +25,7 @@ mod inbox;
 mod inbox_server;
 mod load;
 mod peer;
+mod pg;
 mod rss;
 mod server;
 mod soak;

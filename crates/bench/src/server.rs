@@ -115,11 +115,17 @@ impl Setup {
     /// Starts `pkgfed serve` on `port` and waits until it accepts connections (it
     /// binds only after opening and migrating the database).
     pub fn start(&self, port: u16, label: &str) -> Result<Server> {
+        self.start_args(port, label, &["serve"])
+    }
+
+    /// Starts `pkgfed <args>` (a `serve` variant, e.g. `serve --role worker`) on
+    /// `port` and waits until it accepts connections.
+    pub fn start_args(&self, port: u16, label: &str, args: &[&str]) -> Result<Server> {
         let log_path = self.dir.join(format!("pkgfed-{label}.log"));
         let log = File::create(&log_path).context("cannot create the server log")?;
         let child = self
             .command(port)
-            .arg("serve")
+            .args(args)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

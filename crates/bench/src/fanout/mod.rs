@@ -4,31 +4,47 @@
 //! 127.0.0.1:0, keep-alive, answering 202 and counting POSTs per path; a POST
 //! without a `Signature` header naming `rsa-sha256` is counted as unsigned). One
 //! package is added with `pkgfed packages add`; `followers` follow rows are spread
-//! evenly over the servers, straight into the SQLite file while no server runs.
+//! evenly over the servers, straight into the database while no server runs.
 //! The first `shared_fraction` of the servers give all their followers one shared
 //! inbox (`/inbox`, one POST per server); the others only have per-user inboxes
-//! (`/users/uN/inbox`, one POST per follower). Then `pkgfed serve` starts, the bench
+//! (`/users/uN/inbox`, one POST per follower). Then pkgfed starts, the bench
 //! publishes one `Create{Note}` to the package's followers through
-//! `pkgfed::store` (the worker polls the database at least once a second), and waits
-//! until every expected inbox has its POST.
+//! `pkgfed::store` (the worker notices the commit within a fraction of a second),
+//! and waits until every expected inbox has its POST.
+//!
+//! By default pkgfed is one `pkgfed serve` on a SQLite file. With `--database-url
+//! postgres://…` the bench creates a fresh database on that server (dropped at the
+//! end unless `--keep`), lets `pkgfed packages add` migrate it, and starts
+//! `--workers` × `pkgfed serve --role worker`, which share the deliveries through
+//! `FOR UPDATE SKIP LOCKED`; it also measures PostgreSQL's CPU and reads how many
+//! deliveries each worker made from its `/metrics`.
 //!
 //! Afterwards, still in the same run, it times as many RSA-2048 PKCS#1 v1.5
 //! SHA-256 signatures as there were deliveries, alone on one thread, the floor of
 //! the fan-out's cost.
+//!
+//! # Layout
+//! - `inboxes`: the inbox servers' bookkeeping (expected, missing, duplicates).
+//! - `processes`: starting the pkgfed processes and measuring CPU over a span.
+//! - `report`: the printed figures and the one-line summary.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+mod inboxes;
+mod processes;
+mod report;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use pkgfed_protocol::keys::RsaPrivateKey;
-use tokio::sync::Notify;
 
-use crate::inbox_server::{self, Answer, Observer, Post};
-use crate::server::{CpuProbe, Setup, free_port, pkgfed_bin};
-use crate::{Common, db};
+use crate::pg::{self, TempDatabase};
+use crate::server::{Setup, free_port, pkgfed_bin};
+use crate::{Common, db, inbox_server};
+use inboxes::Inboxes;
+use processes::{Fleet, FleetProbe};
 
 /// `pkgfed-bench fanout`
 #[derive(Debug, Args)]
@@ -46,82 +62,45 @@ pub struct FanoutArgs {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 300)]
     pub timeout_seconds: u64,
-    /// Keep the temporary directory (database, server log) and print its path.
+    /// Keep the temporary directory (database, server logs) and print its path;
+    /// on PostgreSQL also keep the run's database.
     #[arg(long)]
     pub keep: bool,
+    /// Run on PostgreSQL: a database on the server to connect to
+    /// (`postgres://user:password@127.0.0.1:5432/postgres`; the role needs
+    /// CREATEDB). The bench creates a fresh database there for the run.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// `pkgfed serve --role worker` processes on PostgreSQL (1 to 16); without
+    /// `--database-url` only 1 (one `pkgfed serve` on SQLite).
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
     /// Server and client options.
     #[command(flatten)]
     pub common: Common,
 }
 
-/// What the inbox servers saw.
-struct Inboxes {
-    /// POSTs per (server index, path).
-    counts: Mutex<HashMap<(u32, String), u32>>,
-    /// Distinct (server, path) pairs that got at least one POST.
-    distinct: AtomicU64,
-    /// Every POST.
-    posts: AtomicU64,
-    /// POSTs without a `Signature` header naming rsa-sha256.
-    unsigned: AtomicU64,
-    /// Requests that were not POSTs or could not be parsed.
-    malformed: AtomicU64,
-    /// Connections accepted.
-    connections: AtomicU64,
-    /// First and last POST.
-    span: Mutex<Option<(Instant, Instant)>>,
-    /// When each expected inbox got its first POST.
-    arrivals: Mutex<Vec<Instant>>,
-    /// Distinct pairs expected.
-    expected: u64,
-    /// Signalled when `distinct` reaches `expected`.
-    done: Notify,
+/// Where the deliveries are counted after the run.
+enum Queue {
+    /// The SQLite file (a connection per count, as before).
+    Sqlite(String),
+    /// One PostgreSQL connection kept open.
+    Postgres(pg::Counter),
 }
 
-impl Inboxes {
-    fn record(&self, server: u32, path: String, signed: bool) {
-        let now = Instant::now();
-        self.posts.fetch_add(1, Ordering::Relaxed);
-        if !signed {
-            self.unsigned.fetch_add(1, Ordering::Relaxed);
-        }
-        let first = {
-            let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-            let n = counts.entry((server, path)).or_default();
-            *n += 1;
-            *n == 1
-        };
-        {
-            let mut span = self.span.lock().unwrap_or_else(|e| e.into_inner());
-            *span = Some(match *span {
-                Some((a, _)) => (a, now),
-                None => (now, now),
-            });
-        }
-        if first {
-            self.arrivals
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(now);
-        }
-        if first && self.distinct.fetch_add(1, Ordering::AcqRel) + 1 == self.expected {
-            self.done.notify_one();
+impl Queue {
+    async fn open_deliveries(&mut self) -> Result<i64> {
+        match self {
+            Queue::Sqlite(url) => db::open_deliveries(url).await,
+            Queue::Postgres(c) => c.open_deliveries().await,
         }
     }
-}
 
-impl Observer for Inboxes {
-    fn post(&self, post: Post<'_>) -> Answer {
-        self.record(post.server, post.path.to_owned(), post.signed);
-        Answer::Accepted
-    }
-
-    fn connection(&self) {
-        self.connections.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn malformed(&self) {
-        self.malformed.fetch_add(1, Ordering::Relaxed);
+    async fn delivery_states(&mut self) -> Result<String> {
+        match self {
+            Queue::Sqlite(url) => db::delivery_states(url).await,
+            Queue::Postgres(c) => c.delivery_states().await,
+        }
     }
 }
 
@@ -130,10 +109,6 @@ fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or_default()
-}
-
-fn secs(d: Duration) -> String {
-    format!("{:.3} s", d.as_secs_f64())
 }
 
 /// Runs the benchmark.
@@ -147,52 +122,60 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
     if !(0.0..=1.0).contains(&args.shared_fraction) {
         bail!("--shared-fraction must be 0 to 1");
     }
-    // Listeners + one connection per host from pkgfed's pool (both ends count for
-    // the server, which inherits the limit) + slack.
-    let need = (args.servers * 2 + 512) as u64;
+    if !(1..=16).contains(&args.workers) {
+        bail!("--workers must be 1 to 16");
+    }
+    if args.workers > 1 && args.database_url.is_none() {
+        bail!(
+            "--workers {} needs --database-url postgres://…: on SQLite one `pkgfed serve` delivers",
+            args.workers
+        );
+    }
+    // Listeners + one connection per host from each pkgfed's pool (both ends count
+    // for pkgfed, which inherits the limit) + slack.
+    let need = (args.servers * (1 + args.workers) + 512) as u64;
     if let Some(limit) = inbox_server::open_files_limit()
         && limit < need
     {
         bail!("open files limit {limit} < {need}: run `ulimit -n {need}` first");
     }
+    let load = report::load_average();
+    let database = match &args.database_url {
+        Some(url) => Some(TempDatabase::create(url, "pkgfed_fanout").await?),
+        None => None,
+    };
+    let result = run_on(&args, database.as_ref(), &load).await;
+    if let Some(db) = &database {
+        if args.keep {
+            println!("kept database {}", db.name);
+        } else if let Err(e) = db.drop_now().await {
+            eprintln!("{e:#}");
+        }
+    }
+    result
+}
+
+async fn run_on(args: &FanoutArgs, database: Option<&TempDatabase>, load: &str) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(args.timeout_seconds.clamp(10, 3_600));
     let bin = pkgfed_bin(args.common.pkgfed.as_deref())?;
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let setup = Setup::new(bin, dir.path());
+    let mut setup = Setup::new(bin, dir.path());
+    if let Some(db) = database {
+        setup.database_url = db.url.clone();
+    }
 
     // Expected POSTs: (server, path) pairs.
     let s = args.servers;
     let shared_servers = ((s as f64) * args.shared_fraction).round() as usize;
-    let mut expected: Vec<(u32, String)> = Vec::new();
-    for srv in 0..s.min(args.followers) {
-        if srv < shared_servers {
-            expected.push((srv as u32, "/inbox".to_owned()));
-        }
-    }
-    for i in 0..args.followers {
-        let srv = i % s;
-        if srv >= shared_servers {
-            expected.push((srv as u32, format!("/users/u{i}/inbox")));
-        }
-    }
-    let inboxes = Arc::new(Inboxes {
-        counts: Mutex::default(),
-        distinct: AtomicU64::new(0),
-        posts: AtomicU64::new(0),
-        unsigned: AtomicU64::new(0),
-        malformed: AtomicU64::new(0),
-        connections: AtomicU64::new(0),
-        span: Mutex::default(),
-        arrivals: Mutex::default(),
-        expected: expected.len() as u64,
-        done: Notify::new(),
-    });
+    let expected = inboxes::expected(s, shared_servers, args.followers);
+    let inboxes = Arc::new(Inboxes::new(expected.len()));
     let ports = inbox_server::start(s, &inboxes).await?;
     // Only now: a port picked before could be taken by an inbox server, which would
     // then answer the start-up probe in pkgfed's place.
     let port = free_port()?;
 
-    // Seed: the package through the CLI, the followers straight into the file.
+    // Seed: the package through the CLI (which migrates the database), the
+    // followers straight into it.
     let handle = setup.add_package(port, "pkg:cargo/serde")?;
     let rows: Vec<db::FollowerRow> = (0..args.followers)
         .map(|i| {
@@ -207,7 +190,10 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
             }
         })
         .collect();
-    let package_id = db::seed_followers(&setup.database_url, &handle, &rows).await?;
+    let package_id = match database {
+        Some(_) => pg::seed_followers(&setup.database_url, &handle, &rows).await?,
+        None => db::seed_followers(&setup.database_url, &handle, &rows).await?,
+    };
     drop(rows);
     println!(
         "{} inbox servers ({} with a shared inbox), {} followers of {handle}: {} deliveries expected",
@@ -217,11 +203,28 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
         expected.len()
     );
 
-    let server = setup.start(port, "fanout")?;
+    let fleet = match database {
+        Some(db) => {
+            let fleet = Fleet::workers(&setup, port, args.workers)?;
+            println!(
+                "PostgreSQL database {} ({}); {} × `pkgfed serve --role worker`, pids {}",
+                db.name,
+                pkgfed::store::redacted_url(&db.url),
+                args.workers,
+                report::pids(&fleet)
+            );
+            fleet
+        }
+        None => Fleet::one(&setup, port)?,
+    };
     let store = pkgfed::store::open(&setup.database_url)
         .await
         .context("cannot open the store")?;
-    let actor = format!("{}/packages/{handle}", server.base());
+    let mut queue = match database {
+        Some(db) => Queue::Postgres(pg::Counter::open(&db.url).await?),
+        None => Queue::Sqlite(setup.database_url.clone()),
+    };
+    let actor = format!("{}/packages/{handle}", fleet.base);
     let (outbound, audience) = db::create_to_followers(
         &actor,
         package_id,
@@ -231,7 +234,7 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
     // Let the freshly started server settle (first poll, pool warm-up).
     tokio::time::sleep(Duration::from_millis(1_500)).await;
 
-    let cpu = CpuProbe::start(&server)?;
+    let cpu = FleetProbe::start(&fleet, database.map(|d| d.name.as_str()))?;
     let t0 = Instant::now();
     let queued = store
         .publish(&outbound, &audience, now_ms())
@@ -250,16 +253,10 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
         .await
         .is_ok();
     let split = cpu.finish()?;
-    let memory = match server.memory() {
-        Ok(m) => m,
-        Err(e) => bail!(
-            "{e:#} (has pkgfed exited?); its log:\n{}",
-            server.log_tail()
-        ),
-    };
+    let memory = fleet.memory()?;
     // Until every attempt is recorded (the worker records after the response).
     let open_left = loop {
-        let open = db::open_deliveries(&setup.database_url).await?;
+        let open = queue.open_deliveries().await?;
         if open == 0 || Instant::now() > deadline {
             break open;
         }
@@ -269,40 +266,12 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
     let split_recorded = cpu.finish()?;
     // A moment for late duplicates.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let states = db::delivery_states(&setup.database_url).await?;
-    server.stop()?;
+    let states = queue.delivery_states().await?;
+    let successes = fleet.successes();
+    fleet.stop()?;
 
-    let counts = inboxes
-        .counts
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    let missing = expected.iter().filter(|k| !counts.contains_key(*k)).count();
-    let duplicates: u64 = counts
-        .values()
-        .map(|&n| u64::from(n.saturating_sub(1)))
-        .sum();
-    let expected_set: std::collections::HashSet<&(u32, String)> = expected.iter().collect();
-    let unexpected = counts.keys().filter(|k| !expected_set.contains(k)).count();
-    let span = *inboxes.span.lock().unwrap_or_else(|e| e.into_inner());
-    let (first, last) = span
-        .map(|(a, b)| (a.duration_since(t0), b.duration_since(t0)))
-        .unwrap_or_default();
+    let tally = inboxes.tally(&expected, t0);
     let n = expected.len();
-    let mut arrivals: Vec<Duration> = inboxes
-        .arrivals
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .map(|a| a.duration_since(t0))
-        .collect();
-    arrivals.sort();
-    let pct = |p: f64| -> Duration {
-        arrivals
-            .get(((arrivals.len() as f64 * p).ceil() as usize).saturating_sub(1))
-            .copied()
-            .unwrap_or_default()
-    };
 
     // Signing alone, same count, one thread, ~200-byte draft-cavage strings.
     let key = RsaPrivateKey::generate().context("key generation failed")?;
@@ -319,104 +288,43 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
         std::hint::black_box(key.sign_pkcs1_sha256(m.as_bytes())?);
     }
     let signing = t.elapsed();
-    let per_sig = signing / n as u32;
 
-    let sign_cpu = per_sig * queued.deliveries as u32;
-    println!(
-        "\nfan-out of one Create{{Note}} ({} bytes)",
-        outbound.activity.len()
-    );
-    println!("{:<48} {}", "deliveries queued", queued.deliveries);
-    println!(
-        "{:<48} {}",
-        "publish (enqueue transaction)",
-        secs(publish_took)
-    );
-    println!("{:<48} {}", "publish → first POST", secs(first));
-    println!("{:<48} {}", "publish → last POST (total)", secs(last));
-    println!(
-        "{:<48} {}",
-        "first → last POST",
-        secs(last.saturating_sub(first))
-    );
-    println!(
-        "{:<48} 50 % {}  90 % {}  99 % {}  99.9 % {}  100 % {}",
-        "inboxes reached (since publish)",
-        secs(pct(0.5)),
-        secs(pct(0.9)),
-        secs(pct(0.99)),
-        secs(pct(0.999)),
-        secs(pct(1.0))
-    );
-    println!(
-        "{:<48} {}",
-        "publish → all attempts recorded",
-        secs(all_recorded)
-    );
-    println!(
-        "{:<48} {:.0} /s (first→last {:.0} /s)",
-        "deliveries/s over publish → last POST",
-        n as f64 / last.as_secs_f64().max(1e-9),
-        n as f64 / last.saturating_sub(first).as_secs_f64().max(1e-9)
-    );
-    println!(
-        "{:<48} {} ({:.0} µs/delivery); to all recorded {}",
-        "server CPU to last POST",
-        secs(split.server),
-        split.server.as_secs_f64() * 1e6 / n as f64,
-        secs(split_recorded.server)
-    );
-    println!(
-        "{:<48} client {}  others {}",
-        "other CPU over the same span",
-        secs(split.client),
-        secs(split.others)
-    );
-    println!(
-        "{:<48} VmRSS {:.1} MiB  VmHWM {:.1} MiB",
-        "server memory after",
-        memory.rss_kib as f64 / 1024.0,
-        memory.hwm_kib as f64 / 1024.0
-    );
-    println!(
-        "{:<48} posts {}  missing {}  duplicates {}  unexpected paths {}  unsigned {}  malformed {}  connections {}",
-        "inbox servers",
-        inboxes.posts.load(Ordering::Relaxed),
-        missing,
-        duplicates,
-        unexpected,
-        inboxes.unsigned.load(Ordering::Relaxed),
-        inboxes.malformed.load(Ordering::Relaxed),
-        inboxes.connections.load(Ordering::Relaxed)
-    );
-    println!("{:<48} {states}", "delivery states after");
-    println!(
-        "{:<48} {} ({:.1} µs/signature)",
-        "signing alone, same count, 1 thread",
-        secs(signing),
-        per_sig.as_secs_f64() * 1e6
-    );
-    println!(
-        "{:<48} {:.2}×",
-        "ratio total / signing alone",
-        last.as_secs_f64() / signing.as_secs_f64()
-    );
-    println!(
-        "{:<48} signing ≈ {} ({:.0} %), the rest {}",
-        "server CPU split (estimate)",
-        secs(sign_cpu),
-        100.0 * sign_cpu.as_secs_f64() / split.server.as_secs_f64().max(1e-9),
-        secs(split.server.saturating_sub(sign_cpu))
-    );
+    let figures = report::Figures {
+        args,
+        activity_bytes: outbound.activity.len(),
+        deliveries: queued.deliveries,
+        expected: n,
+        publish_took,
+        all_recorded,
+        tally: &tally,
+        split: &split,
+        split_recorded: &split_recorded,
+        memory: &memory,
+        inboxes: &inboxes,
+        states: &states,
+        signing,
+        successes: &successes,
+        load,
+    };
+    report::print(&figures);
     if args.keep {
         println!("kept: {}", dir.keep().display());
     }
-    if !finished || missing > 0 || open_left > 0 {
-        bail!("fan-out incomplete: {missing} inboxes missing, {open_left} deliveries still open");
+    if !finished || tally.missing > 0 || open_left > 0 {
+        bail!(
+            "fan-out incomplete: {} inboxes missing, {open_left} deliveries still open",
+            tally.missing
+        );
     }
     if inboxes.unsigned.load(Ordering::Relaxed) > 0 || inboxes.malformed.load(Ordering::Relaxed) > 0
     {
         bail!("some POSTs were unsigned or malformed");
+    }
+    if database.is_some() && tally.duplicates > 0 {
+        bail!(
+            "{} duplicate POSTs: the workers delivered some inboxes twice",
+            tally.duplicates
+        );
     }
     Ok(())
 }
