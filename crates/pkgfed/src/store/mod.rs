@@ -40,7 +40,7 @@ pub enum StoreError {
     #[error("already exists: {0}")]
     Conflict(String),
     /// The database could not be opened or migrated.
-    #[error("cannot open database {url}: {message}")]
+    #[error("cannot open database {url} (storage.database_url): {message}")]
     Open {
         /// The database URL (credentials redacted).
         url: String,
@@ -216,14 +216,31 @@ pub fn backend_of(database_url: &str) -> Option<Backend> {
 /// `pkgfed config check` show of a database (or any) URL; other text is unchanged.
 pub fn redacted_url(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            if parsed.set_password(Some("redacted")).is_ok() {
-                parsed.to_string()
-            } else {
-                url.to_owned()
+        Ok(mut parsed) => {
+            let in_query = parsed.query_pairs().any(|(k, _)| k == "password");
+            if parsed.password().is_none() && !in_query {
+                return url.to_owned();
             }
+            if parsed.password().is_some() && parsed.set_password(Some("redacted")).is_err() {
+                return url.to_owned();
+            }
+            if in_query {
+                // libpq and sqlx also take `?password=`: keep the other settings.
+                let pairs: Vec<(String, String)> = parsed
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let v = if k == "password" {
+                            "redacted".into()
+                        } else {
+                            v.into_owned()
+                        };
+                        (k.into_owned(), v)
+                    })
+                    .collect();
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
+            }
+            parsed.to_string()
         }
-        Ok(_) => url.to_owned(),
         // Unparsable yet with user information: keep the scheme and what follows `@`.
         Err(_) => match (url.split_once("://"), url.rsplit_once('@')) {
             (Some((scheme, _)), Some((_, rest))) => format!("{scheme}://redacted@{rest}"),
@@ -254,5 +271,12 @@ mod tests {
         assert_eq!(shown, "postgres://pkgfed:redacted@db.internal:5432/pkgfed");
         assert!(!redacted_url("postgres://u:s3cret@[bad/db").contains("s3cret"));
         assert_eq!(redacted_url("sqlite://pkgfed.db"), "sqlite://pkgfed.db");
+        let shown = redacted_url(
+            "postgres://pkgfed@db.internal/pkgfed?sslmode=verify-full&password=s3cret&sslrootcert=/etc/ca.pem",
+        );
+        assert_eq!(
+            shown,
+            "postgres://pkgfed@db.internal/pkgfed?sslmode=verify-full&password=redacted&sslrootcert=%2Fetc%2Fca.pem"
+        );
     }
 }

@@ -44,34 +44,37 @@ impl TestDb {
                     _dir: Some(dir),
                 })
             }
-            Backend::Postgres => {
-                let server = postgres_server()?;
-                let name = format!("pkgfed_t_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = sqlx::PgConnection::connect(&server)
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!(
-                            "cannot connect to {POSTGRES_URL_VAR} ({}): {e}",
-                            store::redacted_url(&server)
-                        )
-                    });
-                // `name` is ours: letters, digits and underscores only.
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!("cannot create a test database (the role needs CREATEDB): {e}")
-                    });
-                let _ = conn.close().await;
-                let mut url = url::Url::parse(&server).unwrap();
-                url.set_path(&format!("/{name}"));
-                Some(Self {
-                    url: url.to_string(),
-                    backend,
-                    drop_on: Some((server, name)),
-                    _dir: None,
-                })
-            }
+            Backend::Postgres => Some(Self::fresh_on_postgres(postgres_server()?).await),
+        }
+    }
+
+    /// A fresh database on the PostgreSQL server `server` (a URL whose role has
+    /// CREATEDB; its query string, e.g. TLS settings, is kept in [`TestDb::url`]).
+    pub async fn fresh_on_postgres(server: String) -> Self {
+        let name = format!("pkgfed_t_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&server)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot connect to the test PostgreSQL server ({}): {e}",
+                    store::redacted_url(&server)
+                )
+            });
+        // `name` is ours: letters, digits and underscores only.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("cannot create a test database (the role needs CREATEDB): {e}")
+            });
+        let _ = conn.close().await;
+        let mut url = url::Url::parse(&server).unwrap();
+        url.set_path(&format!("/{name}"));
+        Self {
+            url: url.to_string(),
+            backend: Backend::Postgres,
+            drop_on: Some((server, name)),
+            _dir: None,
         }
     }
 

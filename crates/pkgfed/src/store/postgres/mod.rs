@@ -54,6 +54,26 @@ pub(super) fn backend(e: sqlx::Error) -> StoreError {
     StoreError::Backend(e)
 }
 
+/// The first TLS file the URL names (`sslrootcert`, `sslcert`, `sslkey`) that cannot be
+/// read, as a message naming it: the driver would only say "No such file or directory".
+fn unreadable_tls_file(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    parsed.query_pairs().find_map(|(key, path)| {
+        let named = matches!(
+            key.as_ref(),
+            "sslrootcert"
+                | "ssl-root-cert"
+                | "ssl-ca"
+                | "sslcert"
+                | "ssl-cert"
+                | "sslkey"
+                | "ssl-key"
+        );
+        let error = std::fs::File::open(path.as_ref()).err().filter(|_| named)?;
+        Some(format!("{key}={path} cannot be read: {error}"))
+    })
+}
+
 impl PgStore {
     /// Connects to the database at `url` (`postgres://` or `postgresql://`) and
     /// applies migrations. The database must exist; errors never show the password.
@@ -63,6 +83,7 @@ impl PgStore {
             message,
         };
         let options = PgConnectOptions::from_str(url).map_err(|e| open_err(e.to_string()))?;
+        unreadable_tls_file(url).map_or(Ok(()), |m| Err(open_err(m)))?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
