@@ -86,3 +86,79 @@ pub(super) fn mix(i: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
+
+/// Samples `pid`'s VmRSS every second until aborted; the peak in KiB.
+pub(super) fn sample_peak_rss(pid: u32) -> (tokio::task::JoinHandle<()>, Arc<AtomicU64>) {
+    let peak_rss = Arc::new(AtomicU64::new(0));
+    let peak = peak_rss.clone();
+    let sampler = tokio::spawn(async move {
+        loop {
+            if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+                && let Some(kib) = s
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|r| r.split_whitespace().next())
+                    .and_then(|n| n.parse::<u64>().ok())
+            {
+                peak.fetch_max(kib, Ordering::Relaxed);
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    (sampler, peak_rss)
+}
+
+/// Prints the registry requests of the window (`w` seconds) per registry against
+/// what the schedule asks for; the total.
+pub(super) fn print_requests(
+    window_requests: &HashMap<Ecosystem, Counts>,
+    demand: &HashMap<String, (f64, i64)>,
+    w: f64,
+    k: f64,
+    feed: bool,
+) -> u64 {
+    println!(
+        "\n{:<6} {:>10} {:>9} {:>7} {:>6} {:>6} {:>12} {:>14} {:>14} {:>8}",
+        "",
+        "requests",
+        "req/s",
+        "304",
+        "200",
+        "err",
+        "feed reads",
+        "req/h at dflt",
+        "demand req/h",
+        "backlog"
+    );
+    let mut total_req = 0u64;
+    for eco in ECOSYSTEMS {
+        let c = window_requests.get(&eco).copied().unwrap_or_default();
+        let n = c.packages + c.feed;
+        total_req += n;
+        let (d, backlog) = demand.get(eco.as_str()).copied().unwrap_or_default();
+        println!(
+            "{:<6} {:>10} {:>9.1} {:>7} {:>6} {:>6} {:>12} {:>14.0} {:>14.0} {:>8}",
+            eco.as_str(),
+            n,
+            n as f64 / w,
+            c.not_modified,
+            c.ok,
+            c.errors,
+            c.feed,
+            n as f64 / w / k * 3600.0,
+            // Checks the schedule asks for, at defaults, plus the feed reads.
+            d / k * 3600.0
+                + if feed && eco == Ecosystem::Pypi {
+                    3600.0 / DEFAULT_FEED_INTERVAL as f64
+                } else {
+                    0.0
+                },
+            backlog
+        );
+    }
+    println!(
+        "(req/h at dflt = measured req/s ÷ K × 3600; demand = Σ 1/interval over the packages' scheduled intervals at the window's end, ÷ K × 3600, plus feed reads; the rate limit caps a registry at {:.0} req/h at defaults; backlog = packages overdue at the window's end)",
+        DEFAULT_RPS * 3600.0
+    );
+    total_req
+}

@@ -188,3 +188,59 @@ pub(super) async fn schedule_demand(pool: &SqlitePool) -> Result<HashMap<String,
 
 // ---------------------------------------------------------------------------------
 // Reporting helpers
+
+/// The environment `pkgfed serve` runs with: every registry on the fixture, the
+/// watcher's intervals and rates scaled, PyPI's change feed in feed mode.
+pub(super) fn server_env(
+    scaled: &Scaled,
+    fixture: &FixtureRegistry,
+    feed: bool,
+) -> Vec<(String, String)> {
+    let mut env: Vec<(&str, String)> = vec![
+        ("PKGFED_WATCH_ENABLED", "true".into()),
+        ("PKGFED_PACKAGES_ECOSYSTEMS", "cargo,npm,pypi".into()),
+        ("PKGFED_WATCH_INTERVAL_SECONDS", scaled.interval.to_string()),
+        (
+            "PKGFED_WATCH_MIN_INTERVAL_SECONDS",
+            scaled.min_interval.to_string(),
+        ),
+        (
+            "PKGFED_WATCH_MAX_INTERVAL_SECONDS",
+            scaled.max_interval.to_string(),
+        ),
+        ("PKGFED_CARGO_INDEX_URL", fixture.cargo_index_url().into()),
+        ("PKGFED_CARGO_REQUESTS_PER_SECOND", scaled.rps.to_string()),
+        ("PKGFED_NPM_REGISTRY_URL", fixture.npm_url().into()),
+        ("PKGFED_NPM_REQUESTS_PER_SECOND", scaled.rps.to_string()),
+        ("PKGFED_PYPI_URL", fixture.pypi_url().into()),
+        ("PKGFED_PYPI_REQUESTS_PER_SECOND", scaled.rps.to_string()),
+    ];
+    if feed {
+        env.push((
+            "PKGFED_PYPI_UPDATES_FEED_URL",
+            fixture.pypi_updates_url().into(),
+        ));
+        env.push((
+            "PKGFED_PYPI_UPDATES_FEED_INTERVAL_SECONDS",
+            scaled.feed_interval.to_string(),
+        ));
+    }
+    env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// `samples` distinct packages, drawn in turn from each registry.
+pub(super) fn pick_samples(samples: usize, packages: usize) -> Vec<usize> {
+    let mut chosen = Vec::with_capacity(samples);
+    let mut seen = HashSet::new();
+    let mut draw = 0u64;
+    while chosen.len() < samples {
+        let eco = chosen.len() % 3;
+        let j = (mix(draw) % (packages as u64 / 3)) as usize;
+        draw += 1;
+        let i = j * 3 + eco;
+        if i < packages && seen.insert(i) {
+            chosen.push(i);
+        }
+    }
+    chosen
+}
