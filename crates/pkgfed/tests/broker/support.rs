@@ -17,14 +17,44 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::common::TestServer;
 
-/// The tests share one broker (and the outage test stops it): one at a time.
+/// The tests share one broker (and the outage tests stop it): one at a time, within
+/// this test binary and across binaries (`cargo test` runs several binaries at once
+/// under some runners, and the chaos test restarts the broker too).
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
-/// The broker to test against, and the lock that keeps the other broker tests out.
+/// A file every broker test locks for its whole run, across processes.
+const LOCK_FILE: &str = "pkgfed-test-broker.lock";
+
+/// Held for a broker test's whole run: the in-process lock and the file lock.
+pub struct BrokerTurn {
+    _local: MutexGuard<'static, ()>,
+    _file: std::fs::File,
+}
+
+/// The broker to test against, and the turn that keeps the other broker tests out.
 /// Without `PKGFED_TEST_AMQP_URL`, CI fails and a local run skips (loudly).
-pub async fn broker() -> Option<(String, MutexGuard<'static, ()>)> {
+pub async fn broker() -> Option<(String, BrokerTurn)> {
     match std::env::var("PKGFED_TEST_AMQP_URL") {
-        Ok(url) if !url.is_empty() => Some((url, ONE_AT_A_TIME.lock().await)),
+        Ok(url) if !url.is_empty() => {
+            let local = ONE_AT_A_TIME.lock().await;
+            let path = std::env::temp_dir().join(LOCK_FILE);
+            let file = tokio::task::spawn_blocking(move || {
+                let file = std::fs::File::create(&path)
+                    .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+                file.lock()
+                    .unwrap_or_else(|e| panic!("cannot lock {}: {e}", path.display()));
+                file
+            })
+            .await
+            .unwrap();
+            Some((
+                url,
+                BrokerTurn {
+                    _local: local,
+                    _file: file,
+                },
+            ))
+        }
         _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
             "PKGFED_TEST_AMQP_URL is not set: the broker tests need a RabbitMQ; \
              .ci/run installs and starts one (amqp://guest:guest@127.0.0.1:5672/%2f)"
