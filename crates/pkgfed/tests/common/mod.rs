@@ -1,10 +1,12 @@
 //! Test harness: the real pkgfed server on a loopback port with a fresh SQLite file,
 //! and a follower peer (its own key, actor and inbox) on another loopback port;
 //! [`fleet`]: many loopback inboxes with scripted answers; [`manual`]: a server whose
-//! delivery queue runs on a manual clock, driven by the test.
+//! delivery queue runs on a manual clock, driven by the test; [`cluster`]: `serve --role
+//! web|worker` processes on one database behind a loopback balancer.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 pub mod browser;
+pub mod cluster;
 pub mod db;
 pub mod fleet;
 pub mod manual;
