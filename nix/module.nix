@@ -16,7 +16,7 @@ let
   # server.listen is "address:port"; the port is what the firewall opens.
   listenPort = lib.toInt (lib.last (lib.splitString ":" cfg.settings.server.listen));
   # Peer authentication over the Unix socket: the service's user is the role.
-  postgresUrl = "postgres:///pkgfed?host=/run/postgresql";
+  postgresUrl = "postgres:///pkgfed?host=/run/postgresql&user=pkgfed";
   localPostgres = cfg.database.type == "postgresql" && cfg.database.createLocally;
 in
 {

@@ -40,7 +40,7 @@ fn worker_on_local_postgresql_gets_its_role_database_and_unit_ordering() {
     let settings = &v["settings"];
     assert_eq!(
         settings["storage"]["database_url"],
-        "postgres:///pkgfed?host=/run/postgresql"
+        "postgres:///pkgfed?host=/run/postgresql&user=pkgfed"
     );
     assert_eq!(v["serviceConfig"]["User"], "pkgfed");
     assert_eq!(

@@ -74,6 +74,30 @@ fn unreadable_tls_file(url: &str) -> Option<String> {
     })
 }
 
+/// The user to connect as when the URL names none (`postgres:///pkgfed?host=…`): as
+/// libpq, `PGUSER`, else the user pkgfed runs as (`$USER`, which systemd sets for a
+/// service's `User=`). `Ok(None)`: the URL names one, or `PGUSER` does (the driver
+/// reads it). The driver's own fallback would be a role named "anonymous".
+fn default_user(
+    url: &str,
+    pguser: Result<String, std::env::VarError>,
+    user: Result<String, std::env::VarError>,
+) -> Result<Option<String>, String> {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Ok(None);
+    };
+    let named = !parsed.username().is_empty() || parsed.query_pairs().any(|(k, _)| k == "user");
+    if named || pguser.is_ok_and(|u| !u.is_empty()) {
+        return Ok(None);
+    }
+    match user {
+        Ok(user) if !user.is_empty() => Ok(Some(user)),
+        _ => Err("it names no PostgreSQL user and $USER is not set: write \
+                  postgres://USER@host/database or add ?user=USER"
+            .into()),
+    }
+}
+
 impl PgStore {
     /// Connects to the database at `url` (`postgres://` or `postgresql://`) and
     /// applies migrations. The database must exist; errors never show the password.
@@ -84,6 +108,11 @@ impl PgStore {
         };
         let options = PgConnectOptions::from_str(url).map_err(|e| open_err(e.to_string()))?;
         unreadable_tls_file(url).map_or(Ok(()), |m| Err(open_err(m)))?;
+        let options = match default_user(url, std::env::var("PGUSER"), std::env::var("USER")) {
+            Ok(None) => options,
+            Ok(Some(user)) => options.username(&user),
+            Err(message) => return Err(open_err(message)),
+        };
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
@@ -143,5 +172,34 @@ impl PgStore {
             tracing::info!(version = m.version, name = m.name, "applied migration");
         }
         tx.commit().await.map_err(backend)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_user;
+    use std::env::VarError::NotPresent;
+
+    #[test]
+    fn a_url_without_a_user_connects_as_pguser_or_the_process_user() {
+        let socket = "postgres:///pkgfed?host=/run/postgresql";
+        let me = || Ok("pkgfed".to_owned());
+        assert_eq!(
+            default_user(socket, Err(NotPresent), me()),
+            Ok(Some("pkgfed".into()))
+        );
+        assert_eq!(default_user(socket, Ok("ops".into()), me()), Ok(None));
+        for named in [
+            "postgres://app@db/pkgfed",
+            "postgres:///pkgfed?host=/run/postgresql&user=app",
+        ] {
+            assert_eq!(
+                default_user(named, Err(NotPresent), Err(NotPresent)),
+                Ok(None),
+                "{named}"
+            );
+        }
+        let err = default_user(socket, Err(NotPresent), Err(NotPresent)).unwrap_err();
+        assert!(err.contains("?user=USER"), "{err}");
     }
 }

@@ -1,4 +1,6 @@
-//! `storage.database_url` over TLS to a PostgreSQL server that takes only encrypted
+//! How `storage.database_url` reaches PostgreSQL. A URL without a user connects as
+//! the user pkgfed runs as (`$USER`, as libpq), and says what to add when there is
+//! none. Over TLS, to a PostgreSQL server that takes only encrypted
 //! connections (`.ci/run` starts one with a certificate of a CA it made): with
 //! `sslmode=verify-full&sslrootcert=<CA>` pkgfed serves on it and every connection it
 //! holds is encrypted; a server certificate from another authority, or a CA file that
@@ -11,7 +13,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::db::TestDb;
+use common::db::{Backend, TestDb};
 use common::process::{Running, free_listen, pkgfed_command, raw_get, text, wait_healthy};
 use sqlx::Connection;
 
@@ -173,4 +175,49 @@ async fn a_missing_ca_file_stops_serve_naming_it() {
         !err.contains("pkgfed_test:pkgfed_test@"),
         "the password is shown: {err}"
     );
+}
+
+#[tokio::test]
+async fn a_url_without_a_user_connects_as_the_process_user() {
+    let Some(db) = TestDb::fresh(Backend::Postgres).await else {
+        return;
+    };
+    // The test role's name and password, and the database, without the user part.
+    let mut url = url::Url::parse(&db.url).unwrap();
+    let (role, password) = (
+        url.username().to_owned(),
+        url.password().unwrap().to_owned(),
+    );
+    url.set_username("").unwrap();
+    url.set_password(None).unwrap();
+    url.query_pairs_mut().append_pair("password", &password);
+    let dir = tempfile::tempdir().unwrap();
+    let listen = free_listen();
+    let add = |user: Option<&str>| {
+        let mut cmd = pkgfed_command(dir.path(), &listen, &["packages", "add", "pkg:cargo/serde"]);
+        cmd.env("PKGFED_STORAGE_DATABASE_URL", url.as_str());
+        if let Some(user) = user {
+            cmd.env("USER", user);
+        }
+        cmd.output().unwrap()
+    };
+    let out = add(None);
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("storage.database_url"), "{err}");
+    assert!(err.contains("names no PostgreSQL user"), "{err}");
+    assert!(!err.contains(&password), "the password is shown: {err}");
+    assert!(
+        db.open()
+            .await
+            .list_packages(None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let out = add(Some(&role));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let packages = db.open().await.list_packages(None, 10).await.unwrap();
+    assert_eq!(packages.len(), 1);
 }
