@@ -1,6 +1,8 @@
-//! Package actors: creating, finding and removing them (here), and creating them on
-//! first lookup from their registry ([`lazy`]).
+//! Package actors: creating, finding and removing them (here), creating them on
+//! first lookup from their registry ([`lazy`]), and keeping the ones GETs find for a
+//! second ([`cache`]).
 
+pub mod cache;
 pub mod lazy;
 pub mod rotate;
 

@@ -65,11 +65,33 @@ fn request_id(incoming: Option<&HeaderValue>) -> HeaderValue {
     {
         return v.clone();
     }
-    let id = uuid::Uuid::now_v7();
+    let id = fresh_id();
     let mut buf = uuid::Uuid::encode_buffer();
     // A hyphenated UUID is always a valid header value.
     HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf))
         .unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
+/// A UUIDv7 (milliseconds since the epoch, then 74 bits that differ per id) made
+/// without a system call: `Uuid::now_v7` asks the kernel for random bytes on every
+/// call (a `getrandom` syscall per request). Here they are a keyed hash (the
+/// process's random SipHash keys) of a process-wide counter, so ids are unique in
+/// the process and unpredictable across processes; they are labels, not secrets.
+fn fresh_id() -> uuid::Uuid {
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static KEYS: OnceLock<RandomState> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let keys = KEYS.get_or_init(RandomState::new);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let (a, b) = (keys.hash_one(n), keys.hash_one(!n));
+    let mut bytes = [0u8; 10];
+    bytes[..8].copy_from_slice(&a.to_le_bytes());
+    bytes[8..].copy_from_slice(&b.to_le_bytes()[..2]);
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid()
 }
 
 /// Methods as static label values (anything unusual is `other`).
@@ -121,6 +143,9 @@ mod tests {
             .unwrap_or_else(|_| HeaderValue::from_static("x"));
         assert_eq!(request_id(Some(&long)).len(), 36);
         assert_ne!(request_id(None), request_id(None), "fresh ids differ");
+        let id = fresh_id();
+        assert_eq!(id.get_version_num(), 7);
+        assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::events::{EventPublisher, InProcessEvents};
 use crate::federation::urls::Urls;
 use crate::inbound::Inbound;
 use crate::outbound::Outbound;
+use crate::packages::cache::PackageCache;
 use crate::packages::lazy::FirstLookup;
 use crate::shutdown::Shutdown;
 use crate::store::SharedStore;
@@ -25,6 +26,8 @@ pub struct AppState {
     inner: Arc<Inner>,
     /// The inbound rate limits' buckets, built from `settings.limits`.
     limits: Arc<Limits>,
+    /// Packages found by WebFinger and actor GETs, briefly.
+    packages: Arc<PackageCache>,
 }
 
 /// The shared parts.
@@ -70,6 +73,7 @@ impl AppState {
     pub fn new(inner: Inner) -> Self {
         Self {
             limits: Arc::new(Limits::new(&inner.settings.limits)),
+            packages: Arc::default(),
             inner: Arc::new(inner),
         }
     }
@@ -77,6 +81,11 @@ impl AppState {
     /// The inbound rate limits (shared by every clone).
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// The packages GETs found in the last second (shared by every clone).
+    pub fn package_cache(&self) -> &PackageCache {
+        &self.packages
     }
 }
 

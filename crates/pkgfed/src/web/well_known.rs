@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::federation::webfinger::{Resource, jrd, parse_resource};
 use crate::federation::{nodeinfo, webfinger};
+use crate::packages::cache::CachedPackage;
 use crate::web::AppState;
 use crate::web::limits::{Requester, lookup};
 
@@ -61,11 +62,14 @@ async fn webfinger_inner(state: &AppState, who: &Requester, q: WebFingerQuery) -
             Resource::Foreign => {
                 return Err(Error::NotFound(format!("{resource} is not on this server")));
             }
-            Resource::Handle(h) => lookup::by_handle(state, who, &h).await?,
-            Resource::Purl(p) => lookup::by_purl(state, who, &p).await?,
+            Resource::Handle(h) => lookup::cached_by_handle(state, who, &h).await?,
+            Resource::Purl(p) => lookup::by_purl(state, who, &p)
+                .await?
+                .map(CachedPackage::uncached),
         };
-    let package =
+    let cached =
         package.ok_or_else(|| Error::NotFound(format!("no package actor for {resource}")))?;
+    let package = &cached.package;
     let actor = urls.actor(&package.handle);
     Ok(webfinger::jrd(
         urls,

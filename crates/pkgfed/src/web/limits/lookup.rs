@@ -1,11 +1,15 @@
 //! Package lookups from the web (WebFinger, actor GETs, the search page) under the
 //! lookup limits: a package already known is found without touching a bucket; only
 //! a lookup that may create one (and so ask its registry) takes a token first.
+//! Packages found by handle are kept for a second (`packages::cache`).
+
+use std::sync::Arc;
 
 use pkgfed_registries::parse_purl;
 
 use super::Requester;
 use crate::error::{Error, Result};
+use crate::packages::cache::CachedPackage;
 use crate::packages::{self, lazy};
 use crate::store::Package;
 use crate::web::AppState;
@@ -13,12 +17,32 @@ use crate::web::AppState;
 /// The package with this handle; created from its registry, within `who`'s lookup
 /// limits, when not known yet.
 pub async fn by_handle(state: &AppState, who: &Requester, handle: &str) -> Result<Option<Package>> {
-    let eco = &state.settings.ecosystems;
-    if let Some(p) = packages::find_by_handle(&state.store, eco, handle).await? {
-        return Ok(Some(p));
+    Ok(cached_by_handle(state, who, handle)
+        .await?
+        .map(|c| c.package.clone()))
+}
+
+/// [`by_handle`], served from the package cache when it holds the handle.
+pub async fn cached_by_handle(
+    state: &AppState,
+    who: &Requester,
+    handle: &str,
+) -> Result<Option<Arc<CachedPackage>>> {
+    let cache = state.package_cache();
+    // Read before the store: a row read before a key rotation is not served after it.
+    let generation = state.outbound.keys.generation();
+    if let Some(cached) = cache.get(handle, generation) {
+        return Ok(Some(cached));
     }
-    state.limits().lookup(who)?;
-    lazy::find_or_create_by_handle(&state.lookups, handle).await
+    let eco = &state.settings.ecosystems;
+    let found = match packages::find_by_handle(&state.store, eco, handle).await? {
+        Some(p) => Some(p),
+        None => {
+            state.limits().lookup(who)?;
+            lazy::find_or_create_by_handle(&state.lookups, handle).await?
+        }
+    };
+    Ok(found.map(|p| cache.put(handle, p, generation)))
 }
 
 /// The package with this package URL; created from its registry, within `who`'s

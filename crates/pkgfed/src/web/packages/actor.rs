@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{activity_response, package_or_create};
+use super::{activity_bytes_response, package_or_create};
 use crate::error::Result;
 use crate::federation::actor;
 use crate::web::AppState;
@@ -25,10 +25,11 @@ pub async fn get(
     {
         return Ok(pages::html_response(StatusCode::OK, html));
     }
-    let package = match package_or_create(&state, &who, &handle).await {
+    let cached = match package_or_create(&state, &who, &handle).await {
         Err(e) if rep == Representation::Html => return Ok(pages::error_page(&state, e, None)),
         other => other?,
     };
+    let package = &cached.package;
     // The document's id is the URL it is served at: other spellings redirect there.
     if package.handle != handle {
         let mut res = StatusCode::MOVED_PERMANENTLY.into_response();
@@ -38,12 +39,17 @@ pub async fn get(
         return Ok(res);
     }
     Ok(match rep {
-        Representation::Html => pages::package::page(&state, &package)
+        Representation::Html => pages::package::page(&state, package)
             .await
             .unwrap_or_else(|e| pages::error_page(&state, e, None)),
-        json => activity_response(
+        // Rendered once per cached entry: the document is a function of the row.
+        json => activity_bytes_response(
             json,
-            &actor::package_actor(&state.urls, state.settings.actor_type, &package),
+            cached.actor_json(|p| {
+                actor::package_actor(&state.urls, state.settings.actor_type, p)
+                    .to_string()
+                    .into_bytes()
+            }),
         ),
     })
 }
