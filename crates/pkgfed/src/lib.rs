@@ -56,6 +56,7 @@ pub mod error;
 pub mod events;
 pub mod federation;
 pub mod inbound;
+pub mod microcache;
 pub mod outbound;
 pub mod packages;
 pub mod posts;

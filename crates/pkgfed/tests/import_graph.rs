@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
     // telemetry (log output, the metrics recorder).
     &[
         "clock",
+        "microcache",
         "error",
         "config",
         "events",

@@ -14,12 +14,12 @@
 //! packages that exist are kept; a lookup that finds nothing goes to the store (and
 //! its limits) every time.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::microcache::Microcache;
 use crate::store::Package;
 
 /// Longest an entry is served.
@@ -52,25 +52,25 @@ impl CachedPackage {
     }
 }
 
-struct Entry {
-    at: Instant,
-    generation: u64,
-    cached: Arc<CachedPackage>,
+/// Found packages by the handle they were asked for, each under the signing keys'
+/// generation it was read under.
+pub struct PackageCache {
+    entries: Microcache<Arc<CachedPackage>>,
 }
 
-/// Found packages by the handle they were asked for.
-#[derive(Default)]
-pub struct PackageCache {
-    entries: Mutex<HashMap<String, Entry>>,
+impl Default for PackageCache {
+    fn default() -> Self {
+        Self {
+            entries: Microcache::new(TTL, MAX_ENTRIES),
+        }
+    }
 }
 
 impl PackageCache {
     /// The package asked for as `handle`, when an entry read under `generation` (the
     /// signing keys' current one) is fresh.
     pub fn get(&self, handle: &str, generation: u64) -> Option<Arc<CachedPackage>> {
-        let entries = self.entries.lock().ok()?;
-        let e = entries.get(handle)?;
-        (e.generation == generation && e.at.elapsed() < TTL).then(|| e.cached.clone())
+        self.entries.get(handle, generation)
     }
 
     /// Keeps `package`, found as `handle` by a store read that began under
@@ -78,22 +78,7 @@ impl PackageCache {
     /// before a rotation is then kept under the old generation and never served.
     pub fn put(&self, handle: &str, package: Package, generation: u64) -> Arc<CachedPackage> {
         let cached = CachedPackage::uncached(package);
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES && !entries.contains_key(handle) {
-                entries.retain(|_, e| e.generation == generation && e.at.elapsed() < TTL);
-                if entries.len() >= MAX_ENTRIES {
-                    entries.clear();
-                }
-            }
-            entries.insert(
-                handle.to_owned(),
-                Entry {
-                    at: Instant::now(),
-                    generation,
-                    cached: cached.clone(),
-                },
-            );
-        }
+        self.entries.put(handle, cached.clone(), generation);
         cached
     }
 }
@@ -129,7 +114,7 @@ mod tests {
         for i in 0..(MAX_ENTRIES + 10) {
             c.put(&format!("p{i}"), package("p"), 8);
         }
-        assert!(c.entries.lock().unwrap().len() <= MAX_ENTRIES);
+        assert!(c.entries.len() <= MAX_ENTRIES);
     }
 
     #[test]

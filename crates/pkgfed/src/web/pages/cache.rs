@@ -6,12 +6,12 @@
 //! docs/benchmarks.md). Another process's change (cluster mode, a CLI command) shows
 //! within [`TTL`].
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::events::{Event, EventPublisher};
+use crate::microcache::Microcache;
 use axum::body::Bytes;
 
 /// Longest a cached page is served.
@@ -21,20 +21,26 @@ pub const TTL: Duration = Duration::from_secs(1);
 const MAX_PAGES: usize = 4_096;
 
 /// Rendered package pages by handle.
-#[derive(Default)]
 pub struct PageCache {
-    pages: Mutex<HashMap<String, (Instant, Bytes)>>,
+    pages: Microcache<Bytes>,
     /// Bumped by every [`PageCache::clear`]: a page rendered from data read before a
     /// change is not kept after it.
     generation: AtomicU64,
 }
 
+impl Default for PageCache {
+    fn default() -> Self {
+        Self {
+            pages: Microcache::new(TTL, MAX_PAGES),
+            generation: AtomicU64::new(0),
+        }
+    }
+}
+
 impl PageCache {
     /// The cached page of `handle`, when fresh.
     pub fn get(&self, handle: &str) -> Option<Bytes> {
-        let pages = self.pages.lock().ok()?;
-        let (at, html) = pages.get(handle)?;
-        (at.elapsed() < TTL).then(|| html.clone())
+        self.pages.get(handle, self.generation())
     }
 
     /// The generation to pass to [`PageCache::put`]: read it before reading what the
@@ -44,29 +50,18 @@ impl PageCache {
     }
 
     /// Keeps `html` as the page of `handle`, unless the cache was cleared since
-    /// `generation` was read (the page may show data from before the change).
+    /// `generation` was read (the page may show data from before the change; one
+    /// kept by a clear racing this put is never served, being of the old generation).
     pub fn put(&self, handle: &str, html: Bytes, generation: u64) {
-        let Ok(mut pages) = self.pages.lock() else {
-            return;
-        };
-        if self.generation.load(Ordering::Acquire) != generation {
-            return;
+        if self.generation() == generation {
+            self.pages.put(handle, html, generation);
         }
-        if pages.len() >= MAX_PAGES && !pages.contains_key(handle) {
-            pages.retain(|_, (at, _)| at.elapsed() < TTL);
-            if pages.len() >= MAX_PAGES {
-                pages.clear();
-            }
-        }
-        pages.insert(handle.to_owned(), (Instant::now(), html));
     }
 
     /// Drops every page.
     pub fn clear(&self) {
-        if let Ok(mut pages) = self.pages.lock() {
-            self.generation.fetch_add(1, Ordering::AcqRel);
-            pages.clear();
-        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.pages.clear();
     }
 }
 
@@ -120,7 +115,7 @@ mod tests {
         for i in 0..(MAX_PAGES + 10) {
             c.put(&format!("p{i}"), Bytes::new(), c.generation());
         }
-        assert!(c.pages.lock().unwrap().len() <= MAX_PAGES);
+        assert!(c.pages.len() <= MAX_PAGES);
     }
 
     #[test]
