@@ -7,31 +7,12 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::Peer;
+use common::cluster::{Cluster, TOKEN};
 use common::db::{Backend, TestDb};
-use common::process::{Running, free_listen, pkgfed_command, raw_get, text, wait_healthy};
-
-const TOKEN: &str = "cluster-roles-test-token-0123456789abcdefghij";
-
-/// `pkgfed serve --dev --role <role>` of a cluster whose public URL is `base`.
-fn member(dir: &Path, listen: &str, base: &str, database_url: &str, role: &str) -> Command {
-    let mut cmd = pkgfed_command(dir, listen, &["serve", "--dev", "--role", role]);
-    cmd.env("PKGFED_SERVER_BASE_URL", base)
-        .env("PKGFED_STORAGE_DATABASE_URL", database_url)
-        .env("PKGFED_ADMIN_TOKEN", TOKEN);
-    cmd
-}
-
-fn start(mut cmd: Command, listen: &str, log: &Path) -> Running {
-    let log = std::fs::File::create(log).unwrap();
-    let child = Running(cmd.stdout(Stdio::null()).stderr(log).spawn().unwrap());
-    wait_healthy(listen);
-    child
-}
+use common::process::{free_listen, pkgfed_command, raw_get, text};
 
 #[test]
 fn the_cluster_roles_are_refused_on_sqlite_naming_the_key() {
@@ -76,24 +57,18 @@ async fn a_web_and_a_worker_process_share_the_work_of_one_instance() {
     let web_listen = free_listen();
     let worker_listen = free_listen();
     let base = format!("http://{web_listen}");
-    let add = pkgfed_command(
-        dir.path(),
-        &web_listen,
-        &["packages", "add", "pkg:cargo/serde"],
-    )
-    .env("PKGFED_STORAGE_DATABASE_URL", &db.url)
-    .output()
-    .unwrap();
-    assert!(add.status.success(), "{}", text(&add.stderr));
+    let cluster = Cluster {
+        dir: dir.path().to_owned(),
+        base: base.clone(),
+        database_url: db.url.clone(),
+        env: Vec::new(),
+    };
+    cluster.add_package("pkg:cargo/serde");
     let store = db.open().await;
     let package = store.list_packages(None, 1).await.unwrap().remove(0);
     let actor = format!("{base}/packages/{}", package.handle);
 
-    let web = start(
-        member(dir.path(), &web_listen, &base, &db.url, "web"),
-        &web_listen,
-        &dir.path().join("web.log"),
-    );
+    let web = cluster.start("web", "web", Some(web_listen.clone()));
     let peer = Peer::start().await;
     let follow = peer.follow("alice", &actor);
     let (status, body) = peer.post("alice", &format!("{actor}/inbox"), &follow).await;
@@ -106,11 +81,7 @@ async fn a_web_and_a_worker_process_share_the_work_of_one_instance() {
         peer.received()
     );
 
-    let _worker = start(
-        member(dir.path(), &worker_listen, &base, &db.url, "worker"),
-        &worker_listen,
-        &dir.path().join("worker.log"),
-    );
+    let worker = cluster.start("worker", "worker", Some(worker_listen.clone()));
     let accept = peer
         .wait_for("the Accept", |r| r.body["type"] == "Accept")
         .await;
@@ -156,7 +127,7 @@ async fn a_web_and_a_worker_process_share_the_work_of_one_instance() {
         "signed with the old key: {:?}",
         update.verified
     );
-    let log = std::fs::read_to_string(dir.path().join("worker.log")).unwrap();
+    let log = worker.log();
     assert!(log.contains("cached keys dropped"), "{log}");
     drop(web);
 }
